@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Every test: TypeScript (type check, lint, node:test) and the engine (pytest). Assumes `npm ci` ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-python.sh --dev
+npx tsc --noEmit -p .
+npx biome check src tests bench
+node --import tsx tests/run-all.ts
+py="${SIMPLERL_PYTHON:-.venv/bin/python}"
+"$py" -m pytest -q engine/tests
