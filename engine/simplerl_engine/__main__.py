@@ -1,0 +1,42 @@
+"""python -m simplerl_engine --socket PATH [--device cpu|cuda|auto] [--threads N] [--heartbeat-s S]"""
+
+import argparse
+import os
+import sys
+
+import torch
+
+from . import dist
+from .server import Server, follow
+from .worker import Worker
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m simplerl_engine", description=__doc__)
+    p.add_argument("--socket", required=True, help="Unix socket path to bind (rank 0)")
+    p.add_argument("--device", default="auto", choices=("cpu", "cuda", "auto"))
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
+    p.add_argument("--heartbeat-s", type=float, default=2.0, help="seconds between heartbeat events")
+    a = p.parse_args(argv)
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    if a.device == "cuda" and not torch.cuda.is_available():
+        print("simplerl_engine: --device cuda but torch sees no CUDA device", file=sys.stderr)
+        return 2
+    device = torch.device("cuda" if a.device == "cuda" or (a.device == "auto" and torch.cuda.is_available()) else "cpu")
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    dist.init(device)
+    worker = Worker(device, torch.get_num_threads())
+    print(f"simplerl_engine: pid {os.getpid()} rank {dist.rank()}/{dist.world_size()} torch {torch.__version__} "
+          f"device {device} threads {torch.get_num_threads()}", file=sys.stderr, flush=True)
+    if dist.is_main():
+        Server(worker, a.socket, a.heartbeat_s).serve()
+    else:
+        follow(worker)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

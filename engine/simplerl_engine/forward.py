@@ -1,0 +1,109 @@
+"""Per-token log-probs, entropies and values of ragged batches (PROTOCOL.md "Ragged batches"):
+response tokens only, back to back in sequence order. Differentiable: the training step backprops
+through them. The fp32 logits exist only for `logits_chunk_elems` elements at a time, in forward and
+in backward (ChunkedLogprobs recomputes them), never for the whole batch."""
+
+import torch
+from torch import nn
+
+from .model.chunked_logprobs import LOGITS_CHUNK_ELEMS, ChunkedLogprobs, chunked_logprobs  # noqa: F401 (re-exported)
+
+FORWARD_ERROR = "forward"
+
+
+class ForwardError(ValueError):
+    pass
+
+
+def _as_long_tensor(x, name: str) -> torch.Tensor:
+    """A 1-D integer array (tensor on any device, numpy array or list) → int64 CPU tensor."""
+    t = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+    if t.dim() != 1 or t.is_floating_point() or t.is_complex():
+        raise ForwardError(f"{FORWARD_ERROR}: {name} must be a 1-D integer array, got {t.dtype} of shape {tuple(t.shape)}")
+    return t.to("cpu", torch.long)
+
+
+def plan_micro_batches(lengths: list[int], max_tokens: int) -> list[tuple[int, int]]:
+    """Consecutive sequences [start, end) whose padded size (count × longest) fits `max_tokens`; a
+    longer sequence goes alone. Order is kept, so outputs concatenate in sequence order."""
+    batches, start, longest = [], 0, 0
+    for b, n in enumerate(lengths):
+        if b > start and max(longest, n) * (b - start + 1) > max_tokens:
+            batches.append((start, b))
+            start, longest = b, 0
+        longest = max(longest, n)
+    if lengths:
+        batches.append((start, len(lengths)))
+    return batches
+
+
+def _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens: int, device: torch.device):
+    """Sequences sorted by length (longest first: less padding, and an out-of-memory shows at once),
+    cut into micro-batches of at most `micro_batch_tokens` padded tokens. Returns (micro-batches, order)
+    where each micro-batch is (ids [b, T] right-padded, rows [n] flat index of the position that
+    predicts each response token, targets [n]), and `order` [N_resp] maps output k (sequence order,
+    PROTOCOL.md layout) to its row in the concatenated micro-batch outputs."""
+    flat, offsets, prompt_lens = _as_long_tensor(ids, "ids"), _as_long_tensor(offsets, "offsets"), _as_long_tensor(prompt_lens, "prompt_lens")
+    num_seqs = offsets.numel() - 1
+    if num_seqs < 0 or offsets[0] != 0 or offsets[-1] != flat.numel() or bool((offsets[1:] < offsets[:-1]).any()):
+        raise ForwardError(f"{FORWARD_ERROR}: offsets must start at 0, never decrease and end at len(ids) = {flat.numel()}")
+    if prompt_lens.numel() != num_seqs:
+        raise ForwardError(f"{FORWARD_ERROR}: prompt_lens has {prompt_lens.numel()} entries for {num_seqs} sequences")
+    lengths = offsets[1:] - offsets[:-1]  # [S]
+    bad = ((prompt_lens < 1) | (prompt_lens > lengths)).nonzero()
+    if bad.numel():
+        b = int(bad[0])
+        raise ForwardError(f"{FORWARD_ERROR}: sequence {b}: prompt_lens {int(prompt_lens[b])} must be in [1, length {int(lengths[b])}]")
+    resp_offsets = torch.cat([torch.zeros(1, dtype=torch.long), (lengths - prompt_lens).cumsum(0)])  # [S + 1]
+    by_length = torch.sort(lengths, descending=True, stable=True).indices  # [S]
+    micro_batches, dest = [], []  # dest: output position of each processed response token
+    for start, end in plan_micro_batches(lengths[by_length].tolist(), micro_batch_tokens):
+        seqs = by_length[start:end]  # [b]
+        L, P, O = lengths[seqs, None], prompt_lens[seqs, None], offsets[seqs, None]  # [b, 1]
+        cols = torch.arange(int(L.max()))[None, :]  # [1, T]
+        is_token = cols < L  # [b, T]
+        batch = torch.where(is_token, flat[(O + cols).clamp(max=max(flat.numel() - 1, 0))], 0)  # [b, T] right-padded with 0
+        predicts = (cols >= P - 1) & (cols < L - 1)  # position k-1 predicts response token k
+        rows = predicts.reshape(-1).nonzero().squeeze(1)  # [n] row-major: sequence by sequence
+        targets = batch.reshape(-1)[rows + 1]
+        dest.append((resp_offsets[seqs, None] + cols - (P - 1))[predicts])
+        micro_batches.append((batch.to(device), rows.to(device), targets.to(device)))
+    num_resp = int(resp_offsets[-1])
+    order = torch.empty(num_resp, dtype=torch.long)
+    if dest:
+        order[torch.cat(dest)] = torch.arange(num_resp)
+    return micro_batches, order.to(device)
+
+
+def _positions(batch: torch.Tensor) -> torch.Tensor:
+    return torch.arange(batch.shape[1], device=batch.device).expand_as(batch)  # right padding: plain causal
+
+
+def token_logprobs(model: nn.Module, ids, offsets, prompt_lens, *, temperature: float = 1.0, with_entropy: bool = False, micro_batch_tokens: int = 8192, logits_chunk_elems: int = LOGITS_CHUNK_ELEMS) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """→ logprobs [N_resp] fp32 (and entropy [N_resp] when asked) of each response token under
+    log_softmax(logits / temperature). Grad flows when grad mode is on."""
+    device = next(model.parameters()).device
+    micro_batches, order = _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens, device)
+    logprob_parts, entropy_parts = [], []
+    for batch, rows, targets in micro_batches:
+        # through the model's own __call__, so that wrappers' hooks (FSDP unsharding lm_head) run
+        lp, ent = model(batch, position_ids=_positions(batch), logprobs_of=(rows, targets), temperature=temperature, logits_chunk_elems=logits_chunk_elems)
+        logprob_parts.append(lp)
+        entropy_parts.append(ent)
+    if not logprob_parts:
+        empty = torch.zeros(0, dtype=torch.float32, device=device)
+        return empty, (empty if with_entropy else None)
+    logprobs = torch.cat(logprob_parts)[order]  # back to sequence order
+    entropy = torch.cat(entropy_parts)[order] if with_entropy else None
+    return logprobs, entropy
+
+
+def token_values(critic: nn.Module, ids, offsets, prompt_lens, *, micro_batch_tokens: int = 8192) -> torch.Tensor:
+    """→ values [N_resp] fp32: the critic's value of the state before each response token (its head
+    on the hidden state at the previous position). Grad flows when grad mode is on."""
+    device = next(critic.parameters()).device
+    micro_batches, order = _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens, device)
+    parts = []
+    for batch, rows, _ in micro_batches:
+        parts.append(critic(batch, position_ids=_positions(batch), rows=rows).float())  # [n]
+    return torch.cat(parts)[order] if parts else torch.zeros(0, dtype=torch.float32, device=device)

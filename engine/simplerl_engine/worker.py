@@ -1,0 +1,344 @@
+"""The engine's ops behind one name-dispatched entry, `Worker.call(op, args, arrays)` (nano-vllm
+`ModelRunner.call`). Every rank runs the same calls; only rank 0 talks to the controller."""
+
+import os
+import resource
+import shutil
+import time
+
+import torch
+from torch import Tensor
+
+from . import PROTOCOL_VERSION, __version__, dist
+from .batch import need_array, parse_seq_batch
+from .errors import BadRequest, UnknownOp
+from .losses import get_loss
+from .optim import Optimizer, OptimArgs
+from .roles import Role, Roles, check_role, resolve_dtype, set_grad_checkpointing
+from .train import PER_TOKEN, model_outputs, train_step
+
+OPS = ("hello", "load", "generate", "forward", "train", "save", "stats", "echo", "shutdown")
+OUTPUTS = ("logprobs", "entropy", "values")
+OPTIMIZER_FILE = "optimizer.pt"
+
+
+class Args:
+    """Typed access to a request's `args`; whatever is left unread is an unknown field (BadRequest)."""
+
+    def __init__(self, op: str, args):
+        if not isinstance(args, dict):
+            raise BadRequest(f"{op}: args must be a map, got {type(args).__name__}")
+        self.op, self.args, self.read = op, args, set()
+
+    def get(self, name: str, types, default=...):
+        """`default` absent: required. A nil value counts as absent (PROTOCOL.md)."""
+        self.read.add(name)
+        if name not in self.args or (self.args[name] is None and default is not ...):
+            if default is ...:
+                raise BadRequest(f"{self.op}: args.{name} is required")
+            return default
+        v = self.args[name]
+        if isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise BadRequest(f"{self.op}: args.{name} must be {_tname(types)}, got {v!r}")
+        if float in (types if isinstance(types, tuple) else (types,)) and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, types):
+            raise BadRequest(f"{self.op}: args.{name} must be {_tname(types)}, got {v!r}")
+        return v
+
+    def done(self):
+        unknown = sorted(set(self.args) - self.read)
+        if unknown:
+            raise BadRequest(f"{self.op}: args.{unknown[0]} is unknown; valid: {', '.join(sorted(self.read))}")
+
+
+def _tname(types) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    return " or ".join(t.__name__ for t in types)
+
+
+def _int_list(v, name: str) -> list[int]:
+    if not isinstance(v, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        raise BadRequest(f"args.{name} must be a list of ints, got {v!r}")
+    return v
+
+
+class Worker:
+    def __init__(self, device: torch.device, threads: int):
+        self.device, self.threads = device, threads
+        self.roles = Roles()
+        self.op_times: dict[str, dict] = {}
+        self.is_shutdown = False
+
+    def call(self, op, args: dict, arrays: dict[str, Tensor]) -> tuple[dict, dict[str, Tensor]]:
+        if op not in OPS:
+            raise UnknownOp(f"unknown op {op!r}; valid: {', '.join(OPS)}")
+        t0 = time.perf_counter()
+        try:
+            a = Args(op, args)
+            return getattr(self, f"op_{op}")(a, arrays)
+        except _user_errors() as e:  # the model code's validation errors are the caller's mistake
+            raise BadRequest(str(e)) from e
+        finally:
+            s = self.op_times.setdefault(op, {"count": 0, "seconds": 0.0})
+            s["count"] += 1
+            s["seconds"] += time.perf_counter() - t0
+
+    # --- ops ---------------------------------------------------------------------------------------
+
+    def op_hello(self, a: Args, arrays):
+        a.done()
+        cuda = self.device.type == "cuda"
+        return {
+            "protocol": PROTOCOL_VERSION,
+            "engine_version": __version__,
+            "torch": torch.__version__,
+            "device": str(self.device),
+            "dtype": "bfloat16" if cuda else "float32",
+            "world_size": dist.world_size(),
+            "threads": torch.get_num_threads(),
+            "cuda_name": torch.cuda.get_device_name(self.device) if cuda else None,
+        }, {}
+
+    def op_load(self, a: Args, arrays):
+        from .model.config import ModelConfig
+        from .weights import build_model, load_pretrained
+
+        name = check_role(a.get("role", str))
+        path = a.get("path", str, None)
+        config = a.get("config", dict, None)
+        seed = a.get("seed", int, 0)
+        optim = a.get("optim", dict, None)
+        grad_ckpt = a.get("grad_checkpointing", bool, False)
+        resume = a.get("resume_optimizer", str, None)
+        dtype_arg = a.get("dtype", str, "auto")
+        head_init = a.get("value_head_from", str, "zeros")
+        a.done()
+        if (path is None) == (config is None):
+            raise BadRequest("load: give exactly one of args.path (a Hugging Face folder) or args.config")
+        if optim is not None and name == "ref":
+            raise BadRequest("load: args.optim is not allowed for role 'ref' (it never trains)")
+        if resume is not None and optim is None:
+            raise BadRequest("load: args.resume_optimizer needs args.optim")
+        opt_args = OptimArgs.parse(optim) if optim is not None else None
+        dtype, is_autocast = resolve_dtype(dtype_arg, self.device, trains=optim is not None)
+        value_head = name == "critic"
+        self.roles.pop(name, None)  # free the old weights before the new ones arrive
+        if path is not None:
+            if not os.path.isdir(path):
+                raise BadRequest(f"load: args.path {path!r} is not a directory")
+            model = load_pretrained(path, value_head=value_head, dtype=dtype, device=self.device,
+                                    value_head_init=head_init, seed=seed)
+        else:
+            model = build_model(ModelConfig.from_hf(config), value_head=value_head, dtype=dtype,
+                                device=self.device, seed=seed)
+        model.requires_grad_(opt_args is not None)
+        set_grad_checkpointing(model, grad_ckpt)
+        model.train(opt_args is not None)
+        role = Role(name, model, _hf_config(model), self.device, dtype, is_autocast, None, grad_ckpt)
+        if opt_args is not None:
+            role.optim = Optimizer(model, opt_args)
+            if resume is not None:
+                state = torch.load(resume, map_location=self.device, weights_only=True)
+                role.optim.load_state_dict(state)
+                _set_rng_state(state.get("rng"))
+        self.roles[name] = role
+        return {"num_params": role.num_params, "config": role.config, "dtype": str(dtype).removeprefix("torch."),
+                "device": str(self.device)}, {}
+
+    def op_generate(self, a: Args, arrays):
+        from .generate import generate
+
+        role = self.roles.get_loaded(a.get("role", str, "policy"))
+        n = a.get("n", int, 1)
+        temperature = a.get("temperature", float, 1.0)
+        top_p = a.get("top_p", float, 1.0)
+        top_k = a.get("top_k", int, 0)
+        max_new_tokens = a.get("max_new_tokens", int)
+        stop_ids = _int_list(a.get("stop_ids", list, []), "stop_ids")
+        seeds = a.get("seeds", list, None)
+        seed = a.get("seed", int, 0)
+        a.done()
+        batch = parse_seq_batch(arrays, with_prompt_lens=False, vocab_size=_vocab(role))
+        num_prompts = batch.num_seqs
+        seeds = _int_list(seeds, "seeds") if seeds is not None else [seed + i for i in range(num_prompts)]
+        if len(seeds) != num_prompts:
+            raise BadRequest(f"generate: args.seeds has {len(seeds)} values for {num_prompts} prompts")
+        if n < 1 or max_new_tokens < 0 or temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
+            raise BadRequest(f"generate: need n >= 1, max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1, "
+                             f"top_k >= 0; got {n}, {max_new_tokens}, {temperature}, {top_p}, {top_k}")
+        prompts = [batch.ids[o0:o1].tolist() for o0, o1 in zip(batch.offsets[:-1].tolist(), batch.offsets[1:].tolist())]
+        t0 = time.perf_counter()
+        role.model.eval()
+        with torch.inference_mode(), role.autocast():
+            out = generate(role.model, prompts, n=n, temperature=temperature, top_p=top_p, top_k=top_k,
+                           max_new_tokens=max_new_tokens, stop_ids=stop_ids, seeds=seeds)
+        role.model.train(role.optim is not None)
+        seconds = time.perf_counter() - t0
+        lens = torch.tensor([len(t) for t in out.tokens], dtype=torch.int32)
+        offsets = torch.cat([torch.zeros(1, dtype=torch.int32), torch.cumsum(lens, 0, dtype=torch.int32)])
+        ids = torch.tensor([t for seq in out.tokens for t in seq], dtype=torch.int32)
+        logprobs = _flat_f32(out.logprobs)
+        return ({"finish": list(out.finish), "num_tokens": int(ids.numel()), "seconds": seconds},
+                {"ids": ids, "offsets": offsets, "logprobs": logprobs})
+
+    def op_forward(self, a: Args, arrays):
+        role = self.roles.get_loaded(a.get("role", str))
+        outputs = a.get("outputs", list)
+        temperature = a.get("temperature", float, 1.0)
+        mbt = a.get("micro_batch_tokens", int, None)
+        a.done()
+        _check_budget(mbt)
+        bad = [o for o in outputs if o not in OUTPUTS]
+        if bad or not outputs:
+            raise BadRequest(f"forward: args.outputs {outputs!r}: each must be one of {', '.join(OUTPUTS)}")
+        if "values" in outputs and role.name != "critic":
+            raise BadRequest("forward: output 'values' needs role 'critic'")
+        if role.name == "critic" and set(outputs) != {"values"}:
+            raise BadRequest("forward: role 'critic' only gives 'values'")
+        batch = parse_seq_batch(arrays, with_prompt_lens=True, vocab_size=_vocab(role))
+        was_training = role.model.training
+        role.model.eval()
+        try:
+            with torch.inference_mode():
+                out = model_outputs(role, batch, logprobs="logprobs" in outputs, entropy="entropy" in outputs,
+                                    values="values" in outputs, temperature=temperature, micro_batch_tokens=mbt)
+        finally:
+            role.model.train(was_training)
+        return {"num_tokens": batch.num_resp_tokens}, {k: out[k].float() for k in outputs}
+
+    def op_train(self, a: Args, arrays):
+        role = self.roles.trainable(a.get("role", str))
+        spec = get_loss(a.get("loss", str))
+        la = spec.resolve(a.get("loss_args", dict, None))
+        loss_norm = a.get("loss_norm", float, None)
+        temperature = a.get("temperature", float, 1.0)
+        mbt = a.get("micro_batch_tokens", int, 8192)
+        step = a.get("step", bool, True)
+        a.done()
+        _check_budget(mbt)
+        if (spec.output == "values") != (role.name == "critic"):
+            raise BadRequest(f"train: loss {spec.name!r} does not fit role {role.name!r} "
+                             "(value trains the critic; ppo, grpo, sft train the policy)")
+        if loss_norm is not None and not loss_norm > 0:
+            raise BadRequest(f"train: args.loss_norm must be > 0, got {loss_norm}")
+        batch = parse_seq_batch(arrays, with_prompt_lens=True, vocab_size=_vocab(role))
+        num_t = batch.num_resp_tokens
+        tokens = {"mask": need_array(arrays, "mask", (torch.uint8, torch.bool), num_t, optional=True)}
+        if tokens["mask"] is None:
+            tokens["mask"] = torch.ones(num_t, dtype=torch.uint8)
+        required = spec.required(la)
+        for k in PER_TOKEN:
+            t = need_array(arrays, k, (torch.float32,), num_t, optional=k not in required)
+            if t is not None:
+                tokens[k] = t
+        unknown = sorted(set(arrays) - {"ids", "offsets", "prompt_lens", "mask", *PER_TOKEN})
+        if unknown:
+            raise BadRequest(f"train: arrays.{unknown[0]} is unknown; valid: ids, offsets, prompt_lens, mask, "
+                             + ", ".join(PER_TOKEN))
+        return train_step(role, batch, tokens, spec, la, loss_norm=loss_norm, temperature=temperature,
+                          micro_batch_tokens=mbt, step=step), {}
+
+    def op_save(self, a: Args, arrays):
+        from .weights import save_pretrained
+
+        role = self.roles.get_loaded(a.get("role", str))
+        path = os.path.abspath(a.get("path", str))
+        with_optim = a.get("optimizer", bool, False)
+        a.done()
+        if with_optim and role.optim is None:
+            raise BadRequest(f"save: args.optimizer is true but role {role.name!r} has no optimiser")
+        if not dist.is_main():
+            return {"path": path, "bytes": 0}, {}
+        tmp = f"{path}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        save_pretrained(role.model, tmp)
+        if with_optim:
+            torch.save({**role.optim.state_dict(), "rng": _rng_state()}, os.path.join(tmp, OPTIMIZER_FILE))
+        nbytes = sum(os.path.getsize(os.path.join(tmp, f)) for f in os.listdir(tmp))
+        old = f"{path}.old-{os.getpid()}"
+        if os.path.exists(path):
+            os.rename(path, old)  # a folder cannot be renamed onto a non-empty one
+        os.rename(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+        return {"path": path, "bytes": nbytes}, {}
+
+    def op_stats(self, a: Args, arrays):
+        a.done()
+        cuda = self.device.type == "cuda"
+        return {
+            "device": str(self.device),
+            "memory_allocated": torch.cuda.memory_allocated(self.device) if cuda else 0,
+            "memory_peak": torch.cuda.max_memory_allocated(self.device) if cuda else 0,
+            "rss_bytes": _rss_bytes(),
+            "roles": {r.name: {"num_params": r.num_params, "dtype": str(r.dtype).removeprefix("torch."),
+                               "optimizer_steps": r.optim.num_steps if r.optim else 0} for r in self.roles.values()},
+            "ops": {k: dict(v) for k, v in self.op_times.items()},
+        }, {}
+
+    def op_echo(self, a: Args, arrays):
+        """Diagnostics: answers its args and arrays unchanged (transport round-trip cost, byte fidelity)."""
+        a.read.update(a.args)
+        return dict(a.args), dict(arrays)
+
+    def op_shutdown(self, a: Args, arrays):
+        a.done()
+        self.is_shutdown = True
+        return {}, {}
+
+
+def _check_budget(micro_batch_tokens: int | None) -> None:
+    if micro_batch_tokens is not None and micro_batch_tokens < 1:
+        raise BadRequest(f"args.micro_batch_tokens must be >= 1, got {micro_batch_tokens}")
+
+
+def _user_errors() -> tuple:
+    from .forward import ForwardError
+    from .generate import GenerateError
+    from .model.config import ConfigError
+    from .weights import WeightsError
+
+    return (ConfigError, ForwardError, GenerateError, WeightsError, FileNotFoundError)
+
+
+def _vocab(role: Role) -> int | None:
+    return role.config.get("vocab_size")
+
+
+def _hf_config(model) -> dict:
+    cfg = getattr(model, "config", None)
+    if cfg is not None and hasattr(cfg, "to_hf"):
+        return cfg.to_hf()
+    return {}
+
+
+def _flat_f32(rows) -> Tensor:
+    if isinstance(rows, Tensor):
+        return rows.float().reshape(-1).cpu()
+    parts = [r.float().reshape(-1).cpu() if isinstance(r, Tensor) else torch.tensor(r, dtype=torch.float32) for r in rows]
+    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float32)
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _rng_state() -> dict:
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict | None) -> None:
+    if not state:
+        return
+    torch.set_rng_state(state["cpu"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+

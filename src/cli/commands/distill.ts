@@ -1,0 +1,129 @@
+// `simplerl distill`: sample solutions from a teacher endpoint, keep the verified ones as SFT data.
+import { type Command, InvalidArgumentError } from 'commander';
+
+function parsePositive(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got ${text}`);
+  return n;
+}
+
+function parseNonNegative(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got ${text}`);
+  return n;
+}
+
+function parseInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got ${text}`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface DistillCliOptions {
+  teacher: string;
+  model: string;
+  data: string;
+  out: string;
+  n: number;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  promptTemplate: string;
+  tokenizer?: string;
+  stop: string[];
+  batchSize: number;
+  concurrency: number;
+  maxPerProblem?: number;
+  seed?: number;
+  limit?: number;
+  problemField?: string;
+  answerField?: string;
+  solutionField?: string;
+  extract: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('distill')
+    .description(
+      'Sample solutions from an OpenAI-compatible completions endpoint (e.g. `simplerl serve` or vLLM), keep only ' +
+        'those the verifier accepts (correct and finished), and write SFT data: {prompt, response, problem_id, problem} per line.',
+    )
+    .requiredOption(
+      '--teacher <url>',
+      'server base URL, e.g. http://127.0.0.1:8000 (or .../v1, .../v1/completions)',
+    )
+    .requiredOption('--model <name>', 'model name sent in the requests (see GET /v1/models)')
+    .requiredOption(
+      '--data <problems>',
+      'problems file: .jsonl, .json or .parquet (problem/question + answer or solution)',
+    )
+    .requiredOption('--out <sft.jsonl>', 'output JSONL of verified solutions')
+    .option('--n <k>', 'samples per problem', parsePositive, 4)
+    .option('--temperature <t>', 'sampling temperature', parseNonNegative, 0.7)
+    .option('--top-p <p>', 'nucleus sampling', parseNonNegative, 1)
+    .option('--max-tokens <n>', 'max new tokens per sample', parsePositive, 2048)
+    .option(
+      '--prompt-template <name|string>',
+      'qwen25-math-cot | qwen-boxed | abel | plain | chat | a string with {input}',
+      'qwen25-math-cot',
+    )
+    .option('--tokenizer <dir>', 'tokenizer folder whose chat template `--prompt-template chat` renders')
+    .option('--stop <text>', 'stop string sent to the teacher (repeatable)', collect, [])
+    .option('--batch-size <k>', 'problems per request', parsePositive, 8)
+    .option('--concurrency <k>', 'requests in flight', parsePositive, 2)
+    .option(
+      '--max-per-problem <k>',
+      'keep at most k verified solutions per problem (default: all)',
+      parsePositive,
+    )
+    .option('--seed <n>', 'sampling seed (request b uses seed + b * batch size)', parseInteger, 0)
+    .option('--limit <k>', 'use the first k problems', parsePositive)
+    .option('--problem-field <name>', 'field of the problem text (default problem, then question)')
+    .option(
+      '--answer-field <name>',
+      'field of the gold answer (default answer / final_answer / boxed solution)',
+    )
+    .option('--solution-field <name>', 'field whose last \\boxed{} is the gold (default solution)')
+    .option('--extract <mode>', 'answer extraction of the verifier: boxed | any', 'boxed')
+    .action(async (opts: DistillCliOptions) => {
+      const { runDistill } = await import('../../sft/distill.ts');
+      const tokenizer = opts.tokenizer
+        ? await (await import('../../tokenizer/tokenizer.ts')).TextTokenizer.fromDir(opts.tokenizer)
+        : undefined;
+      if (opts.extract !== 'boxed' && opts.extract !== 'any')
+        throw new Error(`--extract must be boxed or any, got ${opts.extract}`);
+      const stats = await runDistill({
+        teacher: opts.teacher,
+        model: opts.model,
+        data: opts.data,
+        out: opts.out,
+        n: opts.n,
+        temperature: opts.temperature,
+        topP: opts.topP,
+        maxTokens: opts.maxTokens,
+        promptTemplate: opts.promptTemplate,
+        tokenizer,
+        stop: opts.stop,
+        batchSize: opts.batchSize,
+        concurrency: opts.concurrency,
+        maxPerProblem: opts.maxPerProblem,
+        seed: opts.seed,
+        limit: opts.limit,
+        fields: { problem: opts.problemField, answer: opts.answerField, solution: opts.solutionField },
+        apiKey: process.env.OPENAI_API_KEY,
+        grader: { extract: opts.extract },
+        onProgress: (s) =>
+          process.stderr.write(
+            `\rdistill: ${s.numProblemsDone}/${s.numProblems} problems, ${s.numCorrect}/${s.numSamples} correct, ${s.numKept} kept, ${s.seconds.toFixed(0)} s`,
+          ),
+      });
+      process.stderr.write('\n');
+      process.stdout.write(`${JSON.stringify(stats)}\n`);
+    });
+}

@@ -1,0 +1,116 @@
+// simplerl grade --input IN.jsonl --output OUT.jsonl [--extract boxed|any]
+// Each input line: {"gold": string, "response": string, "finished"?: boolean, ...anything}.
+// Each output line: the input plus correct, extracted, reason, reward (and formatted).
+import type { Command } from 'commander';
+
+export const BAD_LINE = 'bad line';
+export const BAD_EXTRACT = '--extract must be boxed or any';
+export const BAD_FORMAT = '--format must be strict, original or none';
+const BATCH = 1024;
+
+interface GradeCliOptions {
+  input: string;
+  output: string;
+  extract: string;
+  format?: string;
+  threads?: string;
+  timeoutMs: string;
+  customReward?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('grade')
+    .description('grade model responses against gold answers (math verifier + reward table)')
+    .requiredOption('--input <file>', 'JSONL with {"gold", "response"} per line (plus any other fields)')
+    .requiredOption('--output <file>', 'JSONL: each input line plus correct, extracted, reason, formatted, reward')
+    .option('--extract <mode>', "answer extraction: 'boxed' (final \\boxed{} only) or 'any' (Math-Verify-like)", 'boxed')
+    .option('--format <rule>', "format rule of the reward table: 'strict' (default), 'original' (v0: contains `boxed`) or 'none'")
+    .option('--threads <n>', 'grader worker threads (default: cores - 1)')
+    .option('--timeout-ms <ms>', 'time budget per grading call', '3000')
+    .option('--custom-reward <module>', 'TS/JS module whose default export (item & {verdict}) => number gives the reward')
+    .action(async (opts: GradeCliOptions) => {
+      await runGrade(opts);
+    });
+}
+
+async function runGrade(opts: GradeCliOptions): Promise<void> {
+  if (opts.extract !== 'boxed' && opts.extract !== 'any') throw new Error(`${BAD_EXTRACT}, got ${opts.extract}`);
+  if (opts.format !== undefined && !['strict', 'original', 'none'].includes(opts.format)) throw new Error(`${BAD_FORMAT}, got ${opts.format}`);
+  const { createReadStream, createWriteStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  const { once } = await import('node:events');
+  const { Grader } = await import('../../reward/index.ts');
+  const started = performance.now();
+  const grader = await Grader.create({
+    extract: opts.extract,
+    rules: opts.format ? { format: opts.format as 'strict' | 'original' | 'none' } : {},
+    threads: opts.threads ? Number(opts.threads) : undefined,
+    timeoutMs: Number(opts.timeoutMs),
+    customReward: opts.customReward,
+  });
+  const out = createWriteStream(opts.output);
+  const stats = { lines: 0, bad: 0, graded: 0, correct: 0, noAnswer: 0, timeouts: 0, errors: 0, rewardSum: 0 };
+  let batch: Record<string, unknown>[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = batch;
+    batch = [];
+    const graded = await grader.grade(rows.map((r) => ({ gold: r.gold as string, response: r.response as string, finished: r.finished as boolean | undefined })));
+    for (let i = 0; i < rows.length; i++) {
+      const g = graded[i];
+      stats.graded++;
+      if (g.correct) stats.correct++;
+      if (g.reason === 'no-answer') stats.noAnswer++;
+      if (g.reason === 'timeout') stats.timeouts++;
+      if (g.reason.startsWith('error')) stats.errors++;
+      stats.rewardSum += g.reward;
+      const line = `${JSON.stringify({ ...rows[i], correct: g.correct, extracted: g.extracted, reason: g.reason, formatted: g.formatted, reward: g.reward })}\n`;
+      if (!out.write(line)) await once(out, 'drain');
+    }
+  };
+  try {
+    const rl = createInterface({ input: createReadStream(opts.input), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const text of rl) {
+      stats.lines++;
+      if (text.trim() === '') continue;
+      const row = parseRow(text);
+      if (typeof row === 'string') {
+        stats.bad++;
+        console.error(`simplerl grade: ${BAD_LINE} ${opts.input}:${stats.lines}: ${row}`);
+        continue;
+      }
+      batch.push(row);
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+  } finally {
+    await grader.close();
+    out.end();
+    await once(out, 'finish');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const acc = stats.graded ? (100 * stats.correct) / stats.graded : 0;
+  console.error(
+    `simplerl grade: ${stats.graded} graded, ${stats.bad} bad lines, correct ${stats.correct} (${acc.toFixed(2)}%), ` +
+      `no answer ${stats.noAnswer}, timeouts ${stats.timeouts}, errors ${stats.errors}, ` +
+      `mean reward ${(stats.graded ? stats.rewardSum / stats.graded : 0).toFixed(4)}, ${seconds.toFixed(2)} s → ${opts.output}`,
+  );
+}
+
+/** The row, or a message saying why the line cannot be graded. */
+function parseRow(text: string): Record<string, unknown> | string {
+  let row: unknown;
+  try {
+    row = JSON.parse(text);
+  } catch (err) {
+    return `not JSON (${err instanceof Error ? err.message : String(err)})`;
+  }
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) return 'not a JSON object';
+  const r = row as Record<string, unknown>;
+  if (typeof r.gold === 'number' && Number.isFinite(r.gold)) r.gold = String(r.gold); // AMC23 stores golds as numbers
+  if (typeof r.gold !== 'string') return 'field "gold" must be a string';
+  if (typeof r.response !== 'string') return 'field "response" must be a string';
+  if (r.finished !== undefined && typeof r.finished !== 'boolean') return 'field "finished" must be a boolean';
+  return r;
+}

@@ -1,0 +1,103 @@
+// `simplerl sft`: supervised fine-tuning on (prompt, response) pairs, loss on the response tokens only.
+import { type Command, InvalidArgumentError } from 'commander';
+
+function parsePositiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got ${text}`);
+  return n;
+}
+
+function parsePositive(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got ${text}`);
+  return n;
+}
+
+function parseRatio(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`expected a number in [0, 1], got ${text}`);
+  return n;
+}
+
+function parseInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got ${text}`);
+  return n;
+}
+
+interface SftCliOptions {
+  model: string;
+  data: string;
+  out: string;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  batchTokens?: number;
+  microBatchTokens: number;
+  maxTokens: number;
+  warmupRatio: number;
+  minLrRatio: number;
+  weightDecay: number;
+  promptTemplate: string;
+  seed: number;
+  device: string;
+  threads?: number;
+  dtype: string;
+  maxSteps?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sft')
+    .description(
+      'Supervised fine-tuning (the warm-up of SimpleRL): next-token loss on response tokens only, prompt tokens masked. ' +
+        'Data: JSONL of {prompt, response} (from `simplerl distill`) or {problem, response}. Writes a Hugging Face folder.',
+    )
+    .requiredOption('--model <dir>', 'Hugging Face folder of the initial weights and tokenizer')
+    .requiredOption('--data <sft.jsonl>', 'SFT data')
+    .requiredOption('--out <dir>', 'output Hugging Face folder (weights, tokenizer files, sft_metrics.jsonl)')
+    .option('--epochs <k>', 'passes over the data (fractional allowed)', parsePositive, 2)
+    .option('--lr <lr>', 'peak learning rate (cosine schedule)', parsePositive, 1e-5)
+    .option('--batch-size <k>', 'sequences per optimiser step', parsePositiveInt, 32)
+    .option(
+      '--batch-tokens <k>',
+      'pack sequences per optimiser step up to this many tokens (overrides --batch-size)',
+      parsePositiveInt,
+    )
+    .option('--micro-batch-tokens <k>', 'token budget of one engine micro-batch', parsePositiveInt, 8192)
+    .option('--max-tokens <k>', 'drop examples whose prompt + response is longer', parsePositiveInt, 4096)
+    .option('--warmup-ratio <r>', 'share of steps of linear warm-up', parseRatio, 0.03)
+    .option('--min-lr-ratio <r>', 'final lr as a share of --lr', parseRatio, 0)
+    .option('--weight-decay <w>', 'AdamW weight decay', Number, 0)
+    .option(
+      '--prompt-template <name|string>',
+      'for {problem} records: qwen25-math-cot | qwen-boxed | abel | plain | chat | string with {input}',
+      'qwen25-math-cot',
+    )
+    .option('--seed <n>', 'shuffling and init seed', parseInteger, 0)
+    .option('--device <device>', 'engine device: auto | cpu | cuda', 'auto')
+    .option('--threads <n>', 'torch threads on CPU', parsePositiveInt)
+    .option('--dtype <dtype>', 'auto | float32 | bfloat16', 'auto')
+    .option('--max-steps <k>', 'stop after k optimiser steps', parsePositiveInt)
+    .action(async (opts: SftCliOptions) => {
+      if (!['auto', 'cpu', 'cuda'].includes(opts.device))
+        throw new Error(`--device must be auto, cpu or cuda, got ${opts.device}`);
+      if (!['auto', 'float32', 'bfloat16'].includes(opts.dtype))
+        throw new Error(`--dtype must be auto, float32 or bfloat16, got ${opts.dtype}`);
+      const { runSft } = await import('../../sft/sft.ts');
+      const result = await runSft({
+        ...opts,
+        device: opts.device as 'auto' | 'cpu' | 'cuda',
+        dtype: opts.dtype as 'auto' | 'float32' | 'bfloat16',
+        onStep: (m) =>
+          process.stderr.write(
+            `sft step ${m.step}/${m.numSteps} epoch ${m.epoch.toFixed(2)} loss ${m.loss.toFixed(4)} grad_norm ${m.gradNorm.toFixed(3)} lr ${m.lr.toExponential(2)} tokens ${m.numTokens}\n`,
+          ),
+      });
+      process.stdout.write(
+        `${JSON.stringify({ out: result.out, numExamples: result.numExamples, numTooLong: result.numTooLong, numSteps: result.numSteps, finalLoss: result.metrics.at(-1)?.loss ?? null })}\n`,
+      );
+    });
+}

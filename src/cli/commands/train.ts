@@ -1,0 +1,80 @@
+// `simplerl train CONFIG [--set k=v ...] [--name NAME]` and `simplerl train [CONFIG] --resume RUN_DIR`.
+import type { Command } from 'commander';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'Train a model with RL from a rule reward (PPO with a critic, or GRPO). Writes runs/<name>/: config.yaml, ' +
+        'metrics.jsonl, rollouts/, checkpoints/. Example: simplerl train configs/zero.yaml --set model.path=DIR',
+    )
+    .argument('[config]', 'YAML config (e.g. configs/zero.yaml); optional with --resume')
+    .option(
+      '--set <key=value>',
+      'override one config key, typed by the schema (repeatable), e.g. --set algo.kl.coef=0.001',
+      collect,
+      [],
+    )
+    .option('--name <name>', 'run name: the run folder is <run.dir>/<name> (default: config name + UTC time)')
+    .option(
+      '--resume <run_dir>',
+      "continue a run from its last complete checkpoint, with the run's own config.yaml",
+    )
+    .option(
+      '--help-config [section]',
+      'list every config key with its type, default and help (optionally one section)',
+    )
+    .addHelpText(
+      'after',
+      '\nEvery config key, its default and its meaning: simplerl train --help-config [section]',
+    )
+    .action(
+      async (
+        configFile: string | undefined,
+        opts: { set: string[]; name?: string; resume?: string; helpConfig?: string | boolean },
+      ) => {
+        const { formatConfigHelp } = await import('../../config/index.ts');
+        if (opts.helpConfig !== undefined) {
+          process.stdout.write(
+            `${formatConfigHelp(typeof opts.helpConfig === 'string' ? opts.helpConfig : undefined)}\n`,
+          );
+          return;
+        }
+        const { prepareTrainRun } = await import('../../rl/train-command.ts');
+        const run = prepareTrainRun({ configFile, sets: opts.set, name: opts.name, resume: opts.resume });
+        const { runTraining } = await import('../../rl/trainer.ts');
+        const controller = new AbortController();
+        let numSignals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          numSignals++;
+          if (numSignals === 1) {
+            process.stderr.write(
+              `\nsimplerl: ${sig}: stopping after this step and writing a checkpoint (again to quit now)\n`,
+            );
+            controller.abort();
+          } else {
+            process.exit(130);
+          }
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const result = await runTraining(run.config, {
+            runDir: run.runDir,
+            resume: run.resume,
+            signal: controller.signal,
+          });
+          process.stdout.write(
+            `${JSON.stringify({ run_dir: result.runDir, step: result.step, total_steps: result.totalSteps, checkpoint: result.lastCheckpoint?.dir ?? null, aborted: result.aborted })}\n`,
+          );
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      },
+    );
+}

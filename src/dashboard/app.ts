@@ -1,0 +1,138 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { readEvals } from './evals.ts';
+import { isLoopbackHost } from './host.ts';
+import { BAD_FILTER, parseFilter } from './rollouts.ts';
+import type { Run, RunRegistry } from './runs.ts';
+
+export const RUN_NOT_FOUND = 'no such run';
+export const FOREIGN_HOST = 'this dashboard answers only to localhost names';
+export const MAX_ROLLOUTS_PER_PAGE = 500;
+
+export interface AppOptions {
+  registry: RunRegistry;
+  /** How often a live stream looks for appended metrics (polling a size is robust where fs.watch is not). */
+  pollMs?: number;
+  /** Aborted when the server shuts down: ends the live streams. */
+  signal?: AbortSignal;
+  /**
+   * Refuse requests whose Host header is not a loopback name: a page on another site could otherwise
+   * read the dashboard through DNS rebinding. Off when serving remotely (--allow-remote).
+   */
+  isLoopbackOnly?: boolean;
+}
+
+const STATIC_DIR = join(import.meta.dirname, 'static');
+const UPLOT_DIR = join(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'), '..');
+
+/** Page assets: ours from src/dashboard/static, uPlot's browser bundle from node_modules (no CDN). */
+const ASSETS: Record<string, { path: string; type: string }> = {
+  '/': { path: join(STATIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/static/app.js': { path: join(STATIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  '/static/style.css': { path: join(STATIC_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
+  '/static/uPlot.iife.min.js': {
+    path: join(UPLOT_DIR, 'uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/static/uPlot.min.css': { path: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+};
+
+function integer(text: string | undefined, fallback: number): number {
+  const value = Number(text);
+  return text !== undefined && Number.isInteger(value) && value >= 0 ? value : fallback;
+}
+
+/**
+ * The dashboard's routes: the page, its assets and a read-only JSON API under /api. Only GET routes
+ * exist, and nothing here opens a run's file for writing.
+ */
+export function createApp({
+  registry,
+  pollMs = 500,
+  signal,
+  isLoopbackOnly = true,
+}: AppOptions): Hono<{ Variables: { run: Run } }> {
+  const app = new Hono<{ Variables: { run: Run } }>();
+
+  if (isLoopbackOnly) {
+    app.use(async (c, next) => {
+      const host = new URL(c.req.url).hostname; // from the Host header
+      if (!isLoopbackHost(host)) return c.json({ error: `${FOREIGN_HOST}, not ${host}` }, 403);
+      await next();
+    });
+  }
+
+  for (const [route, asset] of Object.entries(ASSETS)) {
+    app.get(route, async (c) => c.body(await readFile(asset.path), 200, { 'content-type': asset.type }));
+  }
+
+  app.get('/api/runs', async (c) => c.json({ root: registry.root, runs: await registry.list() }));
+
+  app.use('/api/runs/:name/*', async (c, next) => {
+    const name = c.req.param('name');
+    const run = name === undefined ? undefined : await registry.get(name);
+    if (!run) return c.json({ error: `${RUN_NOT_FOUND}: ${name}` }, 404);
+    c.set('run', run);
+    await next();
+  });
+
+  app.get('/api/runs/:name/metrics', async (c) => {
+    const { metrics } = c.get('run');
+    await metrics.refresh();
+    return c.json({ ...metrics.slice(integer(c.req.query('from'), 0)), generation: metrics.generation });
+  });
+
+  // Server-Sent Events: `metrics` with the rows after `from` whenever the file grew, `reset` when it
+  // was replaced (the client then starts over from row 0).
+  app.get('/api/runs/:name/metrics/stream', (c) => {
+    const { metrics } = c.get('run');
+    let sent = integer(c.req.query('from'), 0);
+    let generation = integer(c.req.query('generation'), 0);
+    return streamSSE(c, async (stream) => {
+      let numMalformedSent = -1;
+      while (!stream.aborted && !signal?.aborted) {
+        await metrics.refresh();
+        if (metrics.generation !== generation) {
+          generation = metrics.generation;
+          sent = 0;
+          numMalformedSent = -1;
+          await stream.writeSSE({ event: 'reset', data: JSON.stringify({ generation }) });
+        }
+        if (metrics.numRows > sent || metrics.numMalformed !== numMalformedSent) {
+          const slice = metrics.slice(Math.min(sent, metrics.numRows));
+          await stream.writeSSE({ event: 'metrics', data: JSON.stringify({ ...slice, generation }) });
+          sent = metrics.numRows;
+          numMalformedSent = metrics.numMalformed;
+        }
+        await stream.sleep(pollMs);
+      }
+    });
+  });
+
+  app.get('/api/runs/:name/rollouts', async (c) => {
+    let filter: ReturnType<typeof parseFilter>;
+    try {
+      filter = parseFilter(c.req.query());
+    } catch (err) {
+      return c.json({ error: (err as Error).message }, 400);
+    }
+    const offset = integer(c.req.query('offset'), 0);
+    const limit = Math.min(integer(c.req.query('limit'), 50), MAX_ROLLOUTS_PER_PAGE);
+    return c.json(await c.get('run').rollouts.query(filter, offset, limit));
+  });
+
+  app.get('/api/runs/:name/evals', async (c) =>
+    c.json({ evals: await readEvals(join(c.get('run').dir, 'eval')) }),
+  );
+
+  app.onError((err, c) => {
+    const status = err.message.startsWith(BAD_FILTER) ? 400 : 500;
+    if (status === 500) console.error('simplerl dashboard:', err);
+    return c.json({ error: err.message }, status);
+  });
+
+  return app;
+}

@@ -1,0 +1,164 @@
+import { open, stat } from 'node:fs/promises';
+
+/** Problems with single lines of `metrics.jsonl`: the line is skipped and counted, never fatal. */
+export const MALFORMED_JSON = 'not valid JSON';
+export const MALFORMED_NOT_OBJECT = 'not a JSON object';
+export const MALFORMED_STEP = 'no integer "step"';
+
+/** How many malformed lines are kept with their line number and reason (all are counted). */
+export const MAX_MALFORMED_KEPT = 20;
+
+/** Bytes read per `read()` call on a growing file; a large file is read in several chunks. */
+const READ_CHUNK_BYTES = 8 << 20;
+
+export interface MalformedLine {
+  line: number;
+  reason: string;
+}
+
+/**
+ * Columns of a run's metrics from row `from` on: `steps[i]` is the step of row `from + i` and
+ * `columns[key][i]` its value of `key` (null where the row has none or it is not a finite number).
+ */
+export interface MetricsSlice {
+  from: number;
+  steps: number[];
+  columns: Record<string, (number | null)[]>;
+  numRows: number;
+  numLines: number;
+  numMalformed: number;
+  malformed: MalformedLine[];
+}
+
+/** Parses one line: a row of finite numbers (non-numeric values such as `time` are left out) or why not. */
+export function parseMetricsLine(line: string): { row: Record<string, number> } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { error: MALFORMED_JSON };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: MALFORMED_NOT_OBJECT };
+  const step = (value as Record<string, unknown>).step;
+  if (typeof step !== 'number' || !Number.isInteger(step)) return { error: MALFORMED_STEP };
+  const row: Record<string, number> = {};
+  for (const [key, v] of Object.entries(value)) if (typeof v === 'number' && Number.isFinite(v)) row[key] = v;
+  return { row };
+}
+
+/**
+ * The metrics of one `metrics.jsonl`, held as columns and brought up to date by reading only the bytes
+ * appended since the last read (the file is a log that is only appended to). A line without its
+ * newline yet is left for the next read: the trainer may be half-way through writing it. A file that
+ * shrank or was replaced (resume rewrites it atomically) is read again and `generation` goes up.
+ */
+export class MetricsStore {
+  readonly steps: number[] = [];
+  readonly columns = new Map<string, (number | null)[]>();
+  readonly malformed: MalformedLine[] = [];
+  numMalformed = 0;
+  numLines = 0;
+  generation = 0;
+  private offset = 0;
+  private inode = 0;
+  private pending: Promise<void> | null = null;
+
+  constructor(readonly path: string) {}
+
+  get numRows(): number {
+    return this.steps.length;
+  }
+
+  /** Reads what was appended since the last call; concurrent callers share one read. */
+  refresh(): Promise<void> {
+    this.pending ??= this.readNew().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  /** The rows from index `from` on, as columns. */
+  slice(from: number): MetricsSlice {
+    const columns: Record<string, (number | null)[]> = {};
+    for (const [key, values] of this.columns) columns[key] = values.slice(from);
+    return {
+      from,
+      steps: this.steps.slice(from),
+      columns,
+      numRows: this.numRows,
+      numLines: this.numLines,
+      numMalformed: this.numMalformed,
+      malformed: [...this.malformed],
+    };
+  }
+
+  private async readNew(): Promise<void> {
+    let size = 0; // not written yet, or removed: nothing to show
+    let inode = 0;
+    try {
+      ({ size, ino: inode } = await stat(this.path));
+    } catch {}
+    // Shorter, or another file under the same name (rewritten atomically on resume): start over.
+    if (size < this.offset || (this.offset > 0 && inode !== this.inode)) this.clear();
+    this.inode = inode;
+    if (size === this.offset) return;
+    const file = await open(this.path, 'r');
+    try {
+      while (this.offset < size) {
+        const length = Math.min(READ_CHUNK_BYTES, size - this.offset);
+        const buffer = Buffer.allocUnsafe(length);
+        const { bytesRead } = await file.read(buffer, 0, length, this.offset);
+        const end = buffer.lastIndexOf(0x0a, bytesRead - 1);
+        if (end < 0) {
+          if (bytesRead < READ_CHUNK_BYTES) break; // a partial last line: wait for its newline
+          throw new Error(`${this.path}: a line longer than ${READ_CHUNK_BYTES} bytes`);
+        }
+        this.addLines(buffer.toString('utf8', 0, end));
+        this.offset += end + 1;
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  private addLines(text: string): void {
+    for (const line of text.split('\n')) {
+      this.numLines++;
+      if (line.trim() === '') continue;
+      const parsed = parseMetricsLine(line);
+      if ('error' in parsed) {
+        this.numMalformed++;
+        if (this.malformed.length < MAX_MALFORMED_KEPT)
+          this.malformed.push({ line: this.numLines, reason: parsed.error });
+        continue;
+      }
+      this.addRow(parsed.row);
+    }
+  }
+
+  private addRow(row: Record<string, number>): void {
+    const index = this.steps.length;
+    this.steps.push(row.step);
+    for (const [key, value] of Object.entries(row)) {
+      if (key === 'step') continue;
+      let column = this.columns.get(key);
+      if (!column) {
+        column = new Array<number | null>(index).fill(null);
+        this.columns.set(key, column);
+      }
+      column.push(value);
+    }
+    for (const column of this.columns.values()) if (column.length === index) column.push(null);
+  }
+
+  private clear(): void {
+    this.steps.length = 0;
+    this.columns.clear();
+    this.malformed.length = 0;
+    this.numMalformed = 0;
+    this.numLines = 0;
+    this.offset = 0;
+    this.generation++;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The imperfect pre-training corpus of the demo's tiny base model: the way a base model sees maths on
+ * the web. Each document is a prompt (the problem in the demo template) and a response in one style:
+ *
+ * - `terse`: `The answer is \boxed{21}.` with no work (the model cannot compute a chain in one token,
+ *   so this mode answers noisily: the base accuracy is moderate because the base often picks it);
+ * - `worked`: step-by-step, ending in a box. Its first pass carries a slip (one step off by a little,
+ *   carried forward to a wrong box) with probability `slipRate`, and, independently of the slip, it
+ *   ends with a recheck with probability `recheckRate`: "Let me recheck:" redoes the work (a chain
+ *   redoes its steps; an equation substitutes its x back, a different computation) and, after a slip,
+ *   says "Wait, that is wrong." and fixes the answer; after a clean pass it says "It is right.";
+ * - `unboxed`: worked, but ends "So it is 21." with no box;
+ * - `ramble`: restates steps with filler and only boxes past the response length limit.
+ *
+ * Why the recheck is independent of the slip: the model cannot see in advance whether its pass will
+ * slip, so in the corpus a check must not be triggered by the slip either; then the base's
+ * P(check) is the same after clean and slipped passes, and what RL learns about checking comes only
+ * from the reward (checked samples are more often correct while slips happen).
+ */
+import { makeRng, pickWeighted, type Rng } from './rng.ts';
+import { applyOp, type ChainSpec, type EquationSpec, type Op, synthTasks, type Task } from './tasks.ts';
+
+export type DocStyle = 'terse' | 'worked' | 'unboxed' | 'ramble';
+export const DOC_STYLES: readonly DocStyle[] = ['terse', 'worked', 'unboxed', 'ramble'];
+
+export interface CorpusMix {
+  /** share of each style (normalised) */
+  styles: Record<DocStyle, number>;
+  /** probability that a worked / unboxed / rambling first pass carries a slip */
+  slipRate: number;
+  /** probability that a worked solution ends with a recheck, independent of the slip */
+  recheckRate: number;
+}
+
+/**
+ * The prototype's mixture (notes/demo-findings.md): 40% terse, 4% unboxed, 4% rambling, 52% worked of
+ * which a third are clean, a third slip to a wrong box, a third recheck (here: half of the rechecks
+ * follow a slip, as chance has it).
+ */
+export const DEFAULT_MIX: CorpusMix = {
+  styles: { terse: 0.4, worked: 0.52, unboxed: 0.04, ramble: 0.04 },
+  slipRate: 0.5,
+  recheckRate: 1 / 3,
+};
+
+export interface CorpusDoc {
+  /** the problem text (the prompt is the demo template around it) */
+  problem: string;
+  response: string;
+  style: DocStyle;
+  isSlip: boolean;
+  isRecheck: boolean;
+  /** whether the response's box holds the right answer */
+  isCorrect: boolean;
+}
+
+export const RECHECK_PHRASE = 'Let me recheck:';
+export const WRONG_PHRASE = 'Wait, that is wrong.';
+export const RIGHT_PHRASE = 'It is right.';
+const FILLER = 'Hmm, let me see.';
+
+function boxed(answer: number | string): string {
+  return `The answer is \\boxed{${answer}}.`;
+}
+
+/**
+ * A slip: off by 1-2 (sometimes 10). `floor` is the smallest value the slipped number is carried
+ * into (itself for a last step): a downward slip is taken only when that stays ≥ 0.
+ */
+function slipOf(rng: Rng, value: number, floor = value): number {
+  const delta = rng.chance(0.2) ? 10 : rng.int(1, 2);
+  if (floor - delta < 0) return value + delta;
+  return rng.chance(0.5) ? value + delta : value - delta;
+}
+
+interface Pass {
+  /** the sentences of the pass */
+  steps: string[];
+  answer: number;
+  isSlip: boolean;
+}
+
+function chainStep(a: number, op: Op, b: number, result: number): string {
+  return `${a} ${op} ${b} = ${result}.`;
+}
+
+/** First pass over a chain; with `slipAt` ≥ 0 that step's result is off and carried forward. */
+function chainPass(rng: Rng, spec: ChainSpec, slipAt: number): Pass {
+  const correct: number[] = [];
+  let total = spec.operands[0]!;
+  for (let i = 0; i < spec.ops.length; i++) {
+    total = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
+    correct.push(total);
+  }
+  const steps: string[] = [];
+  total = spec.operands[0]!;
+  for (let i = 0; i < spec.ops.length; i++) {
+    let next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
+    if (i === slipAt) next = slipOf(rng, next, Math.min(...correct.slice(i)));
+    steps.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
+    total = next;
+  }
+  return { steps, answer: total, isSlip: slipAt >= 0 };
+}
+
+function equationSolve(spec: EquationSpec, ax: number, x: number): string[] {
+  const inverse = spec.sign === '+' ? '-' : '+';
+  return [`${spec.a}x = ${spec.c} ${inverse} ${spec.b} = ${ax}.`, `x = ${ax} / ${spec.a} = ${x}.`];
+}
+
+/** First pass over an equation; a slip is either in a·x (carried into x) or in the division. */
+function equationPass(rng: Rng, spec: EquationSpec, isSlip: boolean): Pass {
+  const ax = spec.a * spec.x;
+  if (!isSlip) return { steps: equationSolve(spec, ax, spec.x), answer: spec.x, isSlip };
+  if (rng.chance(0.5) && ax > spec.a) {
+    // off by a multiple of a so that the division still comes out whole
+    const wrongAx = rng.chance(0.5) ? ax + spec.a : ax - spec.a;
+    return { steps: equationSolve(spec, wrongAx, wrongAx / spec.a), answer: wrongAx / spec.a, isSlip };
+  }
+  const wrongX = slipOf(rng, spec.x);
+  return { steps: equationSolve(spec, ax, wrongX), answer: wrongX, isSlip };
+}
+
+function firstPass(rng: Rng, task: Task, isSlip: boolean): Pass {
+  if (task.spec.kind === 'chain') {
+    const slipAt = isSlip ? rng.int(0, task.spec.ops.length - 1) : -1;
+    return chainPass(rng, task.spec, slipAt);
+  }
+  return equationPass(rng, task.spec, isSlip);
+}
+
+/** The recheck after a first pass: it ends with the box of the right answer either way. */
+function recheck(task: Task, pass: Pass): string[] {
+  const out = [RECHECK_PHRASE];
+  const spec = task.spec;
+  if (spec.kind === 'chain') {
+    // redo the steps; at the first step that disagrees with the first pass, say so and go on
+    let total = spec.operands[0]!;
+    let isCaught = false;
+    for (let i = 0; i < spec.ops.length; i++) {
+      const next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
+      out.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
+      if (!isCaught && pass.steps[i] !== out[out.length - 1]) {
+        out.push(WRONG_PHRASE);
+        isCaught = true;
+      }
+      total = next;
+    }
+    if (!isCaught) out.push(RIGHT_PHRASE);
+  } else {
+    // substitute the first pass's x back into the equation: a different computation from solving
+    const ax = spec.a * pass.answer;
+    const lhs = applyOp(ax, spec.sign, spec.b);
+    out.push(`${spec.a} × ${pass.answer} = ${ax}.`, `${ax} ${spec.sign} ${spec.b} = ${lhs}.`);
+    if (lhs === spec.c) out.push(RIGHT_PHRASE);
+    else out.push(WRONG_PHRASE, ...equationSolve(spec, spec.a * spec.x, spec.x));
+  }
+  out.push(boxed(task.answer));
+  return out;
+}
+
+export interface DocOptions {
+  mix?: CorpusMix;
+  /** a rambling response boxes only after this many tokens (the rollout length limit + margin) */
+  rambleTokens: number;
+  countTokens: (text: string) => number;
+}
+
+export function writeDoc(rng: Rng, task: Task, style: DocStyle, opts: DocOptions): CorpusDoc {
+  const mix = opts.mix ?? DEFAULT_MIX;
+  const doc = (response: string, isSlip: boolean, isRecheck: boolean, isCorrect: boolean): CorpusDoc => ({
+    problem: task.problem,
+    response,
+    style,
+    isSlip,
+    isRecheck,
+    isCorrect,
+  });
+  if (style === 'terse') return doc(boxed(task.answer), false, false, true);
+  const pass = firstPass(rng, task, rng.chance(mix.slipRate));
+  const isRight = String(pass.answer) === task.answer;
+  if (style === 'unboxed')
+    return doc([...pass.steps, `So it is ${pass.answer}.`].join(' '), pass.isSlip, false, false);
+  if (style === 'ramble') {
+    const parts: string[] = [];
+    while (opts.countTokens(parts.join(' ')) < opts.rambleTokens) {
+      for (const step of pass.steps) parts.push(step, FILLER);
+    }
+    parts.push(boxed(pass.answer));
+    return doc(parts.join(' '), pass.isSlip, false, isRight);
+  }
+  if (rng.chance(mix.recheckRate))
+    return doc([...pass.steps, ...recheck(task, pass)].join(' '), pass.isSlip, true, true);
+  return doc([...pass.steps, boxed(pass.answer)].join(' '), pass.isSlip, false, isRight);
+}
+
+export interface CorpusOptions extends DocOptions {
+  numDocs: number;
+  seed: number;
+  /** distinct training problems drawn for the corpus (a problem may appear in several documents) */
+  numProblems?: number;
+}
+
+/** Documents over training problems only (the held-out splits never appear). Deterministic in the options. */
+export function writeCorpus(opts: CorpusOptions): CorpusDoc[] {
+  const mix = opts.mix ?? DEFAULT_MIX;
+  const tasks = synthTasks({
+    split: 'train',
+    count: opts.numProblems ?? Math.min(opts.numDocs, 20000),
+    seed: opts.seed,
+  });
+  const rng = makeRng((opts.seed ^ 0x5eed) >>> 0);
+  const weights = DOC_STYLES.map((s) => mix.styles[s]);
+  const docs: CorpusDoc[] = [];
+  for (let i = 0; i < opts.numDocs; i++) {
+    const task = tasks[i % tasks.length]!;
+    docs.push(writeDoc(rng, task, DOC_STYLES[pickWeighted(rng, weights)]!, opts));
+  }
+  return docs;
+}

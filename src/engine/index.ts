@@ -1,0 +1,12 @@
+export { defaultPython, ENGINE_DIR, EngineClient, READY_LINE, REPO_ROOT } from './client.ts';
+export {
+  ENGINE_DIED,
+  ENGINE_HUNG,
+  ENGINE_START_FAILED,
+  EngineDiedError,
+  EngineError,
+  type EngineErrorType,
+} from './errors.ts';
+export { decodeFrame, encodeFrame, FrameReader, type WireArray, type WireDtype } from './frames.ts';
+export { fromRagged, splitByOffsets, toRagged } from './ragged.ts';
+export type * from './types.ts';

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { CONFIG_ERROR, configToYaml, loadConfig, resolveConfig } from '../config/index.ts';
+import { prepareTrainRun } from './train-command.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'simplerl-traincmd-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+// A model folder as far as the checks look (no weights needed: nothing is loaded here).
+const model = join(dir, 'model');
+mkdirSync(model);
+writeFileSync(join(model, 'config.json'), JSON.stringify({ max_position_embeddings: 2048 }));
+writeFileSync(join(model, 'tokenizer.json'), '{}');
+const data = join(dir, 'train.jsonl');
+writeFileSync(data, '{"problem": "1+1", "answer": "2"}\n');
+const cfgFile = join(dir, 'zero.yaml');
+writeFileSync(
+  cfgFile,
+  `run:\n  dir: ${dir}/runs\nmodel:\n  path: ${model}\ndata:\n  train: ${data}\nrollout:\n  max_new_tokens: 512\n`,
+);
+
+describe('simplerl train: run preparation', () => {
+  test('a fresh run: --name picks the folder under run.dir; the default is config name + time', () => {
+    const named = prepareTrainRun({ configFile: cfgFile, name: 'exp1' });
+    assert.equal(named.runDir, join(dir, 'runs', 'exp1'));
+    assert.equal(named.config.run.name, 'exp1');
+    assert.equal(named.resume, false);
+    const unnamed = prepareTrainRun({ configFile: cfgFile });
+    assert.match(unnamed.runDir, /runs\/zero-\d{8}-\d{6}$/);
+  });
+
+  test('a bad name, a missing config and missing inputs are explained', () => {
+    assert.throws(
+      () => prepareTrainRun({ configFile: cfgFile, name: 'a/b' }),
+      /--set run\.name=a\/b: run\.name/,
+    );
+    assert.throws(() => prepareTrainRun({}), /give a CONFIG file .* or --resume RUN_DIR/);
+    assert.throws(
+      () =>
+        prepareTrainRun({
+          configFile: cfgFile,
+          sets: [`model.path=${dir}/nope`, `data.val=${dir}/val.jsonl`],
+        }),
+      (err: Error) =>
+        err.message.startsWith(CONFIG_ERROR) &&
+        err.message.includes(`model.path=${dir}/nope: no config.json there`) &&
+        err.message.includes(`data.val=${dir}/val.jsonl: file not found`),
+    );
+    assert.throws(
+      () => prepareTrainRun({ configFile: cfgFile, sets: ['model.prompt_template=qwen-unknown'] }),
+      /model\.prompt_template="qwen-unknown": not a template name/,
+    );
+    assert.throws(
+      () => prepareTrainRun({ configFile: cfgFile, sets: ['rollout.max_new_tokens=2000'] }),
+      /= 3024 exceeds max_position_embeddings=2048/,
+    );
+  });
+
+  test('--resume uses the run config; a CONFIG that differs is refused with the keys; --set is recorded', () => {
+    const runDir = join(dir, 'runs', 'r1');
+    mkdirSync(runDir, { recursive: true });
+    const resolved = resolveConfig(loadConfig(cfgFile, { sets: ['run.name=r1'] }), cfgFile);
+    writeFileSync(join(runDir, 'config.yaml'), configToYaml(resolved));
+    const r = prepareTrainRun({ resume: runDir });
+    assert.equal(r.resume, true);
+    assert.deepEqual(r.config, resolved);
+    // The same CONFIG again (plus a longer run) is fine; a different learning rate is not.
+    assert.equal(
+      prepareTrainRun({ resume: runDir, configFile: cfgFile, sets: ['run.max_steps=9'] }).config.run
+        .max_steps,
+      9,
+    );
+    assert.match(readFileSync(join(runDir, 'config.yaml'), 'utf8'), /max_steps: 9/);
+    const other = join(dir, 'other.yaml');
+    writeFileSync(other, `${readFileSync(cfgFile, 'utf8')}optim:\n  actor_lr: 1.0e-6\nalgo:\n  clip: 0.3\n`);
+    assert.throws(
+      () => prepareTrainRun({ resume: runDir, configFile: other }),
+      /other\.yaml differs from .*config\.yaml in algo\.clip, optim\.actor_lr: a resumed run keeps its own config/,
+    );
+    assert.throws(() => prepareTrainRun({ resume: join(dir, 'nothing') }), /no config\.yaml there/);
+  });
+});

@@ -1,0 +1,101 @@
+// What `simplerl train` runs: the resolved config and the run folder, fresh or resumed.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  checkRunInputs,
+  configToYaml,
+  loadConfig,
+  type ResolvedConfig,
+  resolveConfig,
+} from '../config/index.ts';
+import { defaultRunName, runPaths, writeFileAtomic } from '../run/index.ts';
+
+export const TRAIN_USAGE_ERROR = 'train';
+
+export interface TrainCommandOptions {
+  configFile?: string;
+  sets?: string[];
+  name?: string;
+  resume?: string;
+}
+
+export interface PreparedRun {
+  config: ResolvedConfig;
+  runDir: string;
+  resume: boolean;
+  /** The config file errors should name. */
+  configFile: string;
+}
+
+/** Keys that may differ between a run's config.yaml and the CONFIG given again with --resume. */
+const MAY_CHANGE_ON_RESUME = [
+  'run.name',
+  'run.dir',
+  'run.max_steps',
+  'run.save_every',
+  'run.keep_checkpoints',
+  'run.log_rollouts',
+  'run.progress',
+  'engine.',
+  'eval.',
+  'reward.threads',
+  'data.val',
+];
+
+export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
+  const sets = opts.sets ?? [];
+  if (opts.resume !== undefined) {
+    const runDir = opts.resume;
+    const paths = runPaths(runDir);
+    if (!existsSync(paths.config)) {
+      throw new Error(`${TRAIN_USAGE_ERROR}: --resume ${runDir}: no config.yaml there (not a run folder)`);
+    }
+    const config = resolveConfig(loadConfig(paths.config, { sets }), paths.config);
+    if (opts.configFile !== undefined) {
+      const given = resolveConfig(loadConfig(opts.configFile, { sets }), opts.configFile);
+      const diff = diffKeys(config, given).filter(
+        (k) => !MAY_CHANGE_ON_RESUME.some((p) => k === p || (p.endsWith('.') && k.startsWith(p))),
+      );
+      if (diff.length > 0) {
+        throw new ConfigError(
+          `${opts.configFile} differs from ${paths.config} in ${diff.join(', ')}: a resumed run keeps its own config. ` +
+            `Fix: drop CONFIG (simplerl train --resume ${runDir}) or start a new run.`,
+          opts.configFile,
+        );
+      }
+    }
+    if (sets.length > 0)
+      writeFileAtomic(
+        paths.config,
+        configToYaml(config, `resolved config of run ${runDir} (resumed with --set ${sets.join(' --set ')})`),
+      );
+    checkRunInputs(config, paths.config);
+    return { config, runDir, resume: true, configFile: paths.config };
+  }
+  if (opts.configFile === undefined) {
+    throw new Error(`${TRAIN_USAGE_ERROR}: give a CONFIG file (e.g. configs/zero.yaml) or --resume RUN_DIR`);
+  }
+  const withName = opts.name !== undefined ? [...sets, `run.name=${opts.name}`] : sets;
+  const loaded = loadConfig(opts.configFile, { sets: withName });
+  const name = loaded.run.name ?? defaultRunName(opts.configFile);
+  const config = resolveConfig({ ...loaded, run: { ...loaded.run, name } }, opts.configFile);
+  checkRunInputs(config, opts.configFile);
+  return { config, runDir: join(config.run.dir, name), resume: false, configFile: opts.configFile };
+}
+
+function flatten(obj: unknown, prefix: string, out: Map<string, string>): Map<string, string> {
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+    for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, JSON.stringify(obj));
+  }
+  return out;
+}
+
+function diffKeys(a: unknown, b: unknown): string[] {
+  const fa = flatten(a, '', new Map());
+  const fb = flatten(b, '', new Map());
+  const keys = new Set([...fa.keys(), ...fb.keys()]);
+  return [...keys].filter((k) => fa.get(k) !== fb.get(k)).sort();
+}

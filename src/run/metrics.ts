@@ -1,0 +1,70 @@
+// metrics.jsonl: one JSON object per step, appended line by line and fsynced, so that a killed run
+// loses at most the line being written (a reader skips and counts a line that does not parse).
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.ts';
+
+/** Error prefix of a metrics row that breaks the run layout's rules. */
+export const BAD_METRICS = 'bad metrics row';
+
+export type MetricsRow = { step: number; time: string } & Record<string, number | string>;
+
+export class MetricsWriter {
+  private fd: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  /** Appends one row; every value but `time` must be a finite number, `step` an integer. */
+  append(row: MetricsRow): void {
+    checkRow(row);
+    writeSync(this.fd, `${JSON.stringify(row)}\n`);
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+export function checkRow(row: Record<string, unknown>): void {
+  if (!Number.isInteger(row.step))
+    throw new Error(`${BAD_METRICS}: step must be an integer, got ${row.step}`);
+  for (const [k, v] of Object.entries(row)) {
+    if (k === 'time') {
+      if (typeof v !== 'string') throw new Error(`${BAD_METRICS}: time must be an ISO string`);
+    } else if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new Error(`${BAD_METRICS}: ${k} must be a finite number, got ${v} (step ${row.step})`);
+    }
+  }
+}
+
+/** Reads metrics.jsonl; lines that do not parse (e.g. cut by a kill) are skipped and counted. */
+export function readMetrics(path: string): { rows: MetricsRow[]; numSkipped: number } {
+  if (!existsSync(path)) return { rows: [], numSkipped: 0 };
+  const rows: MetricsRow[] = [];
+  let numSkipped = 0;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const row = JSON.parse(line) as MetricsRow;
+      if (typeof row === 'object' && row !== null && Number.isInteger(row.step)) rows.push(row);
+      else numSkipped++;
+    } catch {
+      numSkipped++;
+    }
+  }
+  return { rows, numSkipped };
+}
+
+/**
+ * Keeps the rows of steps ≤ `maxStep` (rewritten atomically): on resume from the checkpoint of step
+ * `maxStep`, the steps after it are run again and must not appear twice.
+ */
+export function truncateMetrics(path: string, maxStep: number): number {
+  if (!existsSync(path)) return 0;
+  const { rows } = readMetrics(path);
+  const kept = rows.filter((r) => r.step <= maxStep);
+  writeFileAtomic(path, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  return rows.length - kept.length;
+}
