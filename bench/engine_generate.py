@@ -50,17 +50,16 @@ def make_checkpoint(args, path: str):
     return transformers.AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, args.dtype)).to(args.device).eval()
 
 
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def timed(fn) -> tuple[float, float]:
+    """→ (wall seconds, process CPU seconds). On a shared CPU the CPU time is the steadier measure:
+    time spent descheduled by other processes does not count."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def main():
@@ -82,25 +81,33 @@ def main():
         out = generate(ours, prompts, n=args.n, temperature=args.temperature, max_new_tokens=args.max_new_tokens, seeds=list(range(args.prompts)))
         assert out.num_tokens == num_tokens
 
-    run_ours()  # warm-up
-    t_ours = best_of(args.repeats, run_ours)
-    print(f"simplerl_engine: {t_ours:.3f} s, {num_tokens / t_ours:,.0f} tokens/s")
-    if args.skip_hf:
-        return
-
     T0 = max(lengths)
     ids = torch.tensor([[0] * (T0 - len(p)) + p for p in prompts], device=args.device)
     mask = torch.tensor([[0] * (T0 - len(p)) + [1] * len(p) for p in prompts], device=args.device)
 
+    is_sampling = args.temperature > 0
+    if not is_sampling:  # greedy generate in transformers takes no num_return_sequences: repeat the rows
+        ids, mask = ids.repeat_interleave(args.n, 0), mask.repeat_interleave(args.n, 0)
+    sampling = dict(do_sample=True, temperature=args.temperature, top_p=1.0, top_k=0, num_return_sequences=args.n) if is_sampling else dict(do_sample=False)
+
     @torch.inference_mode()
     def run_hf():
-        out = hf.generate(input_ids=ids, attention_mask=mask, do_sample=args.temperature > 0, temperature=args.temperature or None, top_p=1.0, top_k=0, num_return_sequences=args.n, max_new_tokens=args.max_new_tokens, min_new_tokens=args.max_new_tokens, pad_token_id=0, eos_token_id=None)
+        out = hf.generate(input_ids=ids, attention_mask=mask, max_new_tokens=args.max_new_tokens, min_new_tokens=args.max_new_tokens, pad_token_id=0, eos_token_id=None, **sampling)
         assert out.shape == (num_rows, T0 + args.max_new_tokens)
 
-    run_hf()
-    t_hf = best_of(args.repeats, run_hf)
-    print(f"transformers {__import__('transformers').__version__} generate: {t_hf:.3f} s, {num_tokens / t_hf:,.0f} tokens/s")
-    print(f"ratio (ours / transformers tokens/s): {t_hf / t_ours:.2f}x")
+    runs = {"simplerl_engine": run_ours} if args.skip_hf else {"simplerl_engine": run_ours, f"transformers {__import__('transformers').__version__}": run_hf}
+    best = {name: (float("inf"), float("inf")) for name in runs}
+    for fn in runs.values():
+        fn()  # warm-up
+    for _ in range(args.repeats):  # interleaved, so that both see the same machine load
+        for name, fn in runs.items():
+            wall, cpu = timed(fn)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    for name, (wall, cpu) in best.items():
+        print(f"{name}: best wall {wall:.3f} s ({num_tokens / wall:,.0f} tokens/s), best CPU time {cpu:.3f} s ({num_tokens / cpu:,.0f} tokens/s)")
+    if not args.skip_hf:
+        (ours_wall, ours_cpu), (hf_wall, hf_cpu) = best.values()
+        print(f"ratio (ours / transformers tokens/s): {hf_wall / ours_wall:.2f}x by wall time, {hf_cpu / ours_cpu:.2f}x by CPU time")
 
 
 if __name__ == "__main__":

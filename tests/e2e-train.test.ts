@@ -59,7 +59,13 @@ describe('e2e: train on CPU through the real engine', () => {
         // moves only through the entropy bonus (PPO's through the critic's baseline).
         // GRPO also validates in training: greedy on 4 held-out problems at steps 2 and 3.
         algo === 'grpo'
-          ? ['algo.entropy_coef=0.01', 'algo.loss_norm=constant', `data.val=${setup.val}`, 'eval.every=2', 'eval.temperature=0']
+          ? [
+              'algo.entropy_coef=0.01',
+              'algo.loss_norm=constant',
+              `data.val=${setup.val}`,
+              'eval.every=2',
+              'eval.temperature=0',
+            ]
           : [],
       );
       const seen: MetricsRow[] = [];
@@ -152,4 +158,24 @@ describe('e2e: train on CPU through the real engine', () => {
       assert.deepEqual(info.ids, tok.encode(text));
     });
   }
+
+  test('drop_uniform_groups: all-equal groups leave the update; the policy does not move', async () => {
+    // A random model never boxes, so every group is uniform (-1 × n) and every group is dropped.
+    const runDir = join(dir, 'runs', 'drop');
+    const cfg = tinyConfig(
+      tinyConfigYaml({ model: setup.model.dir, train: setup.train, runDir: join(dir, 'runs'), algo: 'grpo' }),
+      ['algo.drop_uniform_groups=true', 'algo.entropy_coef=0.01', 'run.max_steps=2', 'run.save_every=0'],
+    );
+    await runTraining(cfg, { runDir, log: () => {} });
+    const { rows } = readMetrics(join(runDir, 'metrics.jsonl'));
+    assert.deepEqual(
+      rows.map((r) => [r.step, r['train/groups_kept'], r['actor/pg_loss']]),
+      [
+        [1, 0, undefined],
+        [2, 0, undefined],
+      ],
+    );
+    assert.equal(rows[1]['kl/mean'], 0, 'no update: policy = reference');
+    assert.equal(findLatestCheckpoint(runDir)?.controller.num_optimizer_steps, 0);
+  });
 });

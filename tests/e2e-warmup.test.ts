@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { EngineClient } from '../src/engine/index.ts';
 import { runTraining } from '../src/rl/trainer.ts';
 import { findLatestCheckpoint, readMetrics } from '../src/run/index.ts';
 import { tinyProblems } from './fixtures/tiny-model.ts';
@@ -73,25 +74,32 @@ describe('e2e: warm-up SFT then RL; abort and resume', () => {
     );
   });
 
-  test('abort stops after the step with a checkpoint; resume finishes the run', async () => {
+  test('abort stops after the step with a checkpoint; resume finishes the run', async (t) => {
     const runDir = join(dir, 'runs', 'abort');
     const cfg = tinyConfig(
       tinyConfigYaml({ model: setup.model.dir, train: setup.train, runDir: join(dir, 'runs'), algo: 'grpo' }),
       ['run.save_every=0'],
     );
     const ac = new AbortController();
+    // One engine for both runs (hooks.engine): the trainer loads its roles afresh and leaves it running.
+    const engine = await EngineClient.start({ device: 'cpu', threads: 1 });
+    t.after(() => engine.shutdown());
     const first = await runTraining(cfg, {
       runDir,
       signal: ac.signal,
       log: () => {},
       onStep: () => ac.abort(),
+      engine,
     });
     assert.equal(first.aborted, true);
     assert.equal(first.step, 1);
     assert.equal(findLatestCheckpoint(runDir)?.step, 1, 'a checkpoint at the step where it stopped');
-    const second = await runTraining(cfg, { runDir, resume: true, log: () => {} });
+    const second = await runTraining(cfg, { runDir, resume: true, log: () => {}, engine });
     assert.equal(second.step, 3);
     assert.equal(second.aborted, false);
+    // Resuming a finished run does nothing (and needs no engine).
+    const third = await runTraining(cfg, { runDir, resume: true, log: () => {} });
+    assert.deepEqual([third.step, third.lastCheckpoint?.step, third.lastMetrics], [3, 3, null]);
     assert.deepEqual(
       readMetrics(join(runDir, 'metrics.jsonl')).rows.map((r) => r.step),
       [1, 2, 3],

@@ -23,3 +23,15 @@ for (const dir of ['src', 'tests']) {
     await import(pathToFileURL(file).href);
   }
 }
+
+// Diagnostic (SIMPLERL_TEST_HANDLES=1): after every test, list what still keeps the process alive.
+if (process.env.SIMPLERL_TEST_HANDLES === '1') {
+  const { after } = await import('node:test');
+  after(() => {
+    setTimeout(() => {
+      const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+      console.error('ACTIVE HANDLES', handles.map((h) => h.constructor?.name));
+      for (const h of handles) if (h.constructor?.name === 'Timeout') console.error(String((h as { _onTimeout: unknown })._onTimeout).slice(0, 300));
+    }, 5000).unref();
+  });
+}

@@ -8,7 +8,7 @@ import torch
 
 from . import dist
 from .server import Server, follow
-from .worker import Worker
+from .launch import make_worker
 
 
 def main(argv=None) -> int:
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
     dist.init(device)
-    worker = Worker(device, torch.get_num_threads())
+    worker = make_worker(device, torch.get_num_threads())  # DistWorker under torchrun with N > 1 (launch.py)
     print(f"simplerl_engine: pid {os.getpid()} rank {dist.rank()}/{dist.world_size()} torch {torch.__version__} "
           f"device {device} threads {torch.get_num_threads()}", file=sys.stderr, flush=True)
     if dist.is_main():

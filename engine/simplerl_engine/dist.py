@@ -1,6 +1,7 @@
 """World size / rank helpers. One process is N = 1; under torchrun (issue 10) rank 0 serves the socket
 and broadcasts each request, and every rank runs the same `dispatch`. At N = 1 all of this is a no-op."""
 
+import datetime
 import os
 
 import torch
@@ -22,7 +23,9 @@ def is_main() -> bool:
 def init(device: torch.device) -> None:
     """Joins the process group torchrun describes in the environment (nothing to do at N = 1)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not tdist.is_initialized():
-        tdist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # a peer that hangs ends the run after this long (launch.py); generation shares may differ in time
+        timeout = datetime.timedelta(seconds=float(os.environ.get("SIMPLERL_DIST_TIMEOUT_S", "1800")))
+        tdist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
 
 
 def broadcast_request(request):

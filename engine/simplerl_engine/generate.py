@@ -91,13 +91,16 @@ def _prefill(model, cache: KVCache, prompt_ids, prompt_is_token, n: int, max_pre
     """Fills the cache rows of every sample; → fp32 logits of the next token per prompt [P, V]."""
     num_prompts, T0 = prompt_ids.shape
     logits = torch.empty(num_prompts, model.config.vocab_size, dtype=torch.float32, device=prompt_ids.device)
-    chunk = max(1, max_prefill_tokens // T0)
-    for p0 in range(0, num_prompts, chunk):
-        p1 = min(p0 + chunk, num_prompts)
-        is_token = prompt_is_token[p0:p1]
-        cache.begin_prefill(p0 * n, p1 * n, n)
-        hidden = model.model(prompt_ids[p0:p1], positions_from_padding(is_token), padded_causal_mask(is_token), cache, max_position=T0 - 1)
+    lengths = prompt_is_token.sum(1).tolist()  # prompts come longest first (generate sorts them)
+    p0 = 0
+    while p0 < num_prompts:
+        Tc = lengths[p0]  # this chunk's longest prompt: it skips the padding slots [0, T0 - Tc)
+        p1 = min(num_prompts, p0 + max(1, max_prefill_tokens // Tc))
+        ids, is_token = prompt_ids[p0:p1, T0 - Tc :], prompt_is_token[p0:p1, T0 - Tc :]  # [c, Tc]
+        cache.begin_prefill(p0 * n, p1 * n, n, slot_start=T0 - Tc)
+        hidden = model.model(ids, positions_from_padding(is_token), padded_causal_mask(is_token), cache, max_position=Tc - 1)
         logits[p0:p1] = model.lm_head(hidden[:, -1]).float()  # left padding: the last slot is the last token
+        p0 = p1
     return logits
 
 
@@ -129,19 +132,21 @@ def _generate_wave(model, prompts: list[list[int]], seeds: list[int], s: _Sampli
     for step in range(max_new):
         tokens, logprobs = sample(logits, keys, step, temperature=s.temperature, top_p=s.top_p, top_k=s.top_k)  # [B]
         out_tokens[:, step], out_logprobs[:, step] = tokens, logprobs
-        if s.stop_ids.numel():
+        if step == max_new - 1:
+            break
+        if s.stop_ids.numel():  # without stop ids no row ends early: no sync at all
             is_stop = torch.isin(tokens, s.stop_ids) & ~is_done
             num_generated = torch.where(is_stop, step + 1, num_generated)
             is_done = is_done | is_stop
-        num_active = int((~is_done).sum())  # the one host sync of the step
-        if num_active == 0 or step == max_new - 1:
-            break
-        if num_active < COMPACT_WHEN_ACTIVE_BELOW * is_done.numel():
-            flush()
-            keep = (~is_done).nonzero().squeeze(1)  # [B']
-            cache.keep_rows(keep)
-            row_ids, keys, first_pos, key_valid, tokens = row_ids[keep], keys[keep], first_pos[keep], key_valid[keep], tokens[keep]
-            is_done, num_generated, out_tokens, out_logprobs = is_done[keep], num_generated[keep], out_tokens[keep], out_logprobs[keep]
+            num_active = int((~is_done).sum())  # the one host sync of the step
+            if num_active == 0:
+                break
+            if num_active < COMPACT_WHEN_ACTIVE_BELOW * is_done.numel():
+                flush()
+                keep = (~is_done).nonzero().squeeze(1)  # [B']
+                cache.keep_rows(keep)
+                row_ids, keys, first_pos, key_valid, tokens = row_ids[keep], keys[keep], first_pos[keep], key_valid[keep], tokens[keep]
+                is_done, num_generated, out_tokens, out_logprobs = is_done[keep], num_generated[keep], out_tokens[keep], out_logprobs[keep]
         # decode: every current row feeds its new token at slot T0 + step
         slot = T0 + step
         cache.begin_decode(slot)
@@ -149,6 +154,20 @@ def _generate_wave(model, prompts: list[list[int]], seeds: list[int], s: _Sampli
         logits = model.lm_head(hidden[:, 0]).float()  # [B, V]
     flush()
     return final
+
+
+def _unsort_rows(ids: torch.Tensor, logprobs: torch.Tensor, lengths: torch.Tensor, by_length: list[int], n: int):
+    """Rows of flat outputs in sorted-prompt order → original prompt order (prompt-major, n rows each)."""
+    order = torch.empty(len(by_length), dtype=torch.long)
+    order[torch.tensor(by_length)] = torch.arange(len(by_length))  # sorted position of each prompt
+    rows = (order[:, None] * n + torch.arange(n)[None, :]).reshape(-1)  # [R] sorted row of each output row
+    starts = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)[:-1]])
+    new_lengths = lengths[rows]
+    # flat index of every output token: its row's start in the sorted layout + its index in the row
+    token_row = torch.repeat_interleave(torch.arange(len(rows)), new_lengths)
+    within = torch.arange(int(new_lengths.sum())) - torch.repeat_interleave(new_lengths.cumsum(0) - new_lengths, new_lengths)
+    index = starts[rows][token_row] + within
+    return ids[index], logprobs[index], new_lengths
 
 
 @torch.inference_mode()
@@ -164,7 +183,8 @@ def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperat
     _check(num_prompts > 0 and all(len(p) > 0 for p in prompts), "every prompt needs at least one token")
     _check(n >= 1 and max_new_tokens >= 0, f"n ({n}) must be ≥ 1 and max_new_tokens ({max_new_tokens}) ≥ 0")
     _check(0.0 < top_p <= 1.0 and top_k >= 0 and temperature >= 0, f"need top_p in (0, 1], top_k ≥ 0, temperature ≥ 0; got {top_p}, {top_k}, {temperature}")
-    _check(all(0 <= t < cfg.vocab_size for p in prompts for t in p), f"prompt ids must be in [0, {cfg.vocab_size})")
+    flat_prompts = torch.tensor([t for p in prompts for t in p], dtype=torch.long)
+    _check(0 <= int(flat_prompts.min()) and int(flat_prompts.max()) < cfg.vocab_size, f"prompt ids must be in [0, {cfg.vocab_size})")
     seeds = list(seeds) if seeds is not None else [seed + i for i in range(num_prompts)]
     _check(len(seeds) == num_prompts, f"{len(seeds)} seeds for {num_prompts} prompts")
     longest = max(len(p) for p in prompts)
@@ -180,6 +200,10 @@ def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperat
     stop_set = sorted({int(t) for t in stop_ids})
     s = _Sampling(n, temperature, top_p, top_k, max_new_tokens, torch.tensor(stop_set, dtype=torch.long, device=device), max_prefill_tokens)
 
+    # Longest prompts first: prefill chunks and waves then hold prompts of similar lengths (less
+    # padding); samples do not depend on the batch, so only the rows' order changes, undone below.
+    by_length = sorted(range(num_prompts), key=lambda i: -len(prompts[i]))
+    prompts, seeds = [prompts[i] for i in by_length], [seeds[i] for i in by_length]
     # waves of prompts whose cache fits the budget (sized for the longest prompt of all: simple, safe)
     row_bytes = 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * cfg.head_dim * (longest + max_new_tokens) * dtype.itemsize
     prompts_per_wave = max(1, _kv_budget(device, max_kv_cache_bytes) // (row_bytes * n))
@@ -190,14 +214,14 @@ def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperat
         tokens.append(wave[0][keep].to("cpu", torch.int32))  # row-major: rows back to back
         logprobs.append(wave[1][keep].cpu())
         lengths.append(wave[2].cpu())
-    ids, lengths_t = torch.cat(tokens), torch.cat(lengths)
+    ids, logprobs_flat, lengths_t = _unsort_rows(torch.cat(tokens), torch.cat(logprobs), torch.cat(lengths), by_length, n)
     offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths_t.cumsum(0)]).to(torch.int32)
     last = ids[(offsets[1:] - 1).clamp(min=0).long()] if ids.numel() else torch.zeros(len(lengths_t), dtype=torch.int32)
     is_stop = (lengths_t > 0) & torch.isin(last, s.stop_ids.cpu().to(torch.int32))
     return GenerateOutput(
         ids=ids,
         offsets=offsets,
-        logprobs_flat=torch.cat(logprobs),
+        logprobs_flat=logprobs_flat,
         finish=["stop" if x else "length" for x in is_stop.tolist()],
         num_tokens=ids.numel(),
         seconds=time.perf_counter() - start_time,

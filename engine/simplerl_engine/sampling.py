@@ -64,7 +64,7 @@ def sample(logits: torch.Tensor, keys: torch.Tensor, step: int, *, temperature: 
     vocab_size = z.shape[-1]
     if temperature <= 0:
         tokens = z.argmax(-1)
-    elif top_k <= 0 and top_p >= 1.0:
+    elif not 0 < top_k < vocab_size and top_p >= 1.0:  # nothing to truncate
         tokens = _inverse_cdf(torch.exp(z - lse[:, None]), uniform(keys, step))
     else:
         # truncate in descending order (top-k, then top-p of the renormalised rest, as transformers)

@@ -17,6 +17,7 @@ WEIGHTS_ERROR = "weights"  # prefix of every error message raised here
 SINGLE_FILE = "model.safetensors"
 INDEX_FILE = "model.safetensors.index.json"
 VALUE_HEAD_INITS = ("zeros", "random")
+VALUE_HEAD_ALIASES = {"value_head.weight": "score.weight"}  # OpenRLHF critics name the head value_head
 DTYPE_NAMES = {torch.float32: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}
 MAX_SHARD_BYTES = 5 << 30  # transformers' default shard size
 
@@ -89,8 +90,9 @@ def load_pretrained(path: str, *, value_head: bool = False, dtype: torch.dtype =
     for file in _weight_files(path):
         with safe_open(file, framework="pt", device="cpu") as f:
             for key in f.keys():
-                if key in expected:
-                    tensors[key] = f.get_tensor(key).to(device=device, dtype=dtype)
+                name = VALUE_HEAD_ALIASES.get(key, key) if value_head else key
+                if name in expected:
+                    tensors[name] = f.get_tensor(key).to(device=device, dtype=dtype)
     # A policy checkpoint used for a critic has lm_head but no score; skipped keys are fine then.
     if value_head and "score.weight" not in tensors:
         gen = torch.Generator().manual_seed(seed)
@@ -100,8 +102,9 @@ def load_pretrained(path: str, *, value_head: bool = False, dtype: torch.dtype =
     if missing:
         more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
         raise WeightsError(f"{WEIGHTS_ERROR}: {path} lacks {', '.join(missing[:5])}{more}")
+    shapes = {key: t.shape for key, t in model.state_dict().items()}
     for key, t in tensors.items():
-        want = model.state_dict()[key].shape
+        want = shapes[key]
         if t.shape != want:
             raise WeightsError(f"{WEIGHTS_ERROR}: {path}: {key} has shape {tuple(t.shape)}, config.json implies {tuple(want)}")
     model.load_state_dict(tensors, strict=False, assign=True)

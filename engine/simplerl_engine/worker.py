@@ -64,6 +64,9 @@ def _int_list(v, name: str) -> list[int]:
 
 
 class Worker:
+    # grad-free mode of `forward`; FSDP (dist_worker.py) needs no_grad: inference tensors would end up in its buffers
+    no_grad_mode = staticmethod(torch.inference_mode)
+
     def __init__(self, device: torch.device, threads: int):
         self.device, self.threads = device, threads
         self.roles = Roles()
@@ -200,7 +203,7 @@ class Worker:
         was_training = role.model.training
         role.model.eval()
         try:
-            with torch.inference_mode():
+            with self.no_grad_mode():
                 out = model_outputs(role, batch, logprobs="logprobs" in outputs, entropy="entropy" in outputs,
                                     values="values" in outputs, temperature=temperature, micro_batch_tokens=mbt)
         finally:

@@ -110,10 +110,14 @@ def test_compaction_changes_nothing(qwen2_dir, monkeypatch):
     assert compacted.num_tokens == sum(map(len, compacted.tokens))
 
 
-def test_rejects_prompt_longer_than_context(qwen2_dir):
+def test_rejects_bad_requests(qwen2_dir):
     model = load_pretrained(qwen2_dir)
     with pytest.raises(GenerateError, match="max_position_embeddings"):
         generate(model, [[1] * 500], max_new_tokens=20, seeds=[0])
+    with pytest.raises(GenerateError, match="prompt ids"):
+        generate(model, [[1, 128]], max_new_tokens=2, seeds=[0])
+    with pytest.raises(GenerateError, match="2 seeds for 1 prompts"):
+        generate(model, [[1, 2]], max_new_tokens=2, seeds=[0, 1])
 
 
 def test_sampler_matches_the_distribution():
@@ -165,7 +169,7 @@ def test_generate_under_bf16_autocast(qwen2_dir):
     assert (fresh - got).abs().max().item() <= 0.05  # bf16: batch shapes change rounding
 
 
-def test_waves_change_nothing(llama_dir):
+def test_waves_and_prefill_chunks_change_nothing(llama_dir):
     """A KV budget that fits one prompt's rows at a time gives the same samples in 4 waves; zero new
     tokens gives empty rows."""
     model = load_pretrained(llama_dir)
@@ -176,5 +180,7 @@ def test_waves_change_nothing(llama_dir):
     waves = generate(model, PROMPTS, max_kv_cache_bytes=one_prompt, **kwargs)
     assert whole.num_waves == 1 and waves.num_waves == 4
     assert waves.tokens == whole.tokens and waves.finish == whole.finish
+    one_prompt_prefills = generate(model, PROMPTS, max_prefill_tokens=1, **kwargs)
+    assert one_prompt_prefills.tokens == whole.tokens
     empty = generate(model, PROMPTS, n=2, max_new_tokens=0, seeds=[0] * 4)
     assert empty.tokens == [[]] * 8 and empty.finish == ["length"] * 8 and empty.num_tokens == 0

@@ -166,8 +166,9 @@ def test_closing_the_connection_exits_zero():
 
 
 def test_two_ranks_follow_rank_zero():
-    """torchrun with 2 gloo ranks: rank 0 serves and broadcasts, rank 1 runs the same ops, and the default
-    loss denominator is summed over ranks (both hold this batch here, so each rank's share is half)."""
+    """torchrun with 2 gloo ranks: rank 0 serves and broadcasts, rank 1 runs the same ops; each rank trains
+    on its share of the sequences (dist_worker.py) and the default loss denominator is summed over ranks,
+    so the loss is the whole batch's (test_dist_train.py compares N = 2 with N = 1 in detail)."""
     from test_train import TINY, arrays_for, make_batch
 
     e = EngineProc(nproc=2)
@@ -175,7 +176,8 @@ def test_two_ranks_follow_rank_zero():
         assert e.ok("hello")[0]["world_size"] == 2
         e.ok("load", {"role": "policy", "config": TINY, "optim": {"lr": 1e-3}})
         stats, _ = e.ok("train", {"role": "policy", "loss": "sft"}, arrays_for("sft", make_batch(1)))
-        assert stats["loss"] == pytest.approx(stats["nll"] / 2, rel=1e-6)
+        assert stats["loss"] == pytest.approx(stats["nll"], rel=1e-6)
+        assert stats["num_seqs"] == 6
         h, _ = e.call("frobnicate")
         assert h["error"]["type"] == "UnknownOp"
         assert "rank 1/2" in e.stderr_text()

@@ -77,6 +77,13 @@ def test_critic_from_policy_folder_and_round_trip(qwen2_dir, tmp_path):
     ref = transformers.AutoModelForSequenceClassification.from_pretrained(out, dtype=torch.float32).eval()
     hidden = ref.model(input_ids=IDS).last_hidden_state
     assert (ref.score(hidden).squeeze(-1) - critic(IDS)).abs().max() <= 1e-4
+    # an OpenRLHF-style critic names the head value_head.weight
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(os.path.join(out, "model.safetensors"))
+    weights["value_head.weight"] = weights.pop("score.weight")
+    save_file(weights, os.path.join(out, "model.safetensors"))
+    assert torch.equal(load_pretrained(out, value_head=True).score.weight, critic.score.weight)
     # a policy can be loaded from the critic's backbone only if it has an lm_head: it does not
     with pytest.raises(WeightsError, match="lm_head.weight"):
         load_pretrained(out)

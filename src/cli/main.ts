@@ -16,7 +16,8 @@ export async function buildProgram(): Promise<Command> {
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { register?: (p: Command) => void };
-    if (typeof mod.register !== 'function') throw new Error(`src/cli/commands/${file} must export register(program)`);
+    if (typeof mod.register !== 'function')
+      throw new Error(`src/cli/commands/${file} must export register(program)`);
     mod.register(program);
   }
   return program;

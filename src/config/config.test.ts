@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import {
   CONFIG_ERROR,
   ConfigError,
+  configFromObject,
   configKeys,
   configToYaml,
   formatConfigHelp,
@@ -83,6 +84,16 @@ describe('config: load', () => {
   test('a missing file names the file', () => {
     const err = errorOf(() => loadConfig('/nonexistent/cfg.yaml'));
     assert.match(err.message, /\/nonexistent\/cfg\.yaml: cannot read/);
+  });
+});
+
+describe('config: from an object', () => {
+  test('defaults fill in; errors name the label and key', () => {
+    const cfg = configFromObject({ algo: { name: 'grpo', n_samples: 4 } }, 'demo');
+    assert.equal(cfg.algo.n_samples, 4);
+    assert.equal(cfg.rollout.top_p, 1);
+    const err = errorOf(() => configFromObject({ algo: { n_samples: 0 } }, 'demo'));
+    assert.match(err.message, /demo:\d+:\d+ algo\.n_samples: Too small/);
   });
 });
 
@@ -211,6 +222,14 @@ describe('config: derived values and conflicts', () => {
       'c.yaml',
     );
     assert.equal(resolveConfig(ok, 'c.yaml').rollout.max_new_tokens, 3072);
+    const long = parseConfig(
+      `model:\n  path: ${dir}/m\ndata:\n  train: x\nrollout:\n  max_prompt_tokens: 4000\n`,
+      'c.yaml',
+    );
+    assert.match(
+      errorOf(() => resolveConfig(long, 'c.yaml')).message,
+      /Fix: lower rollout\.max_prompt_tokens \(e\.g\. to 1024\)/,
+    );
   });
 
   test('the resolved config round-trips through YAML', () => {

@@ -2,7 +2,15 @@
 // validates with the zod schema. Every problem is reported as `file:line:col key: message`, or as
 // `--set key=value: message` when an override caused it.
 import { readFileSync } from 'node:fs';
-import { type Document, isMap, isScalar, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  parse as parseYaml,
+  stringify as stringifyYaml,
+} from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { type Config, ConfigSchema } from './schema.ts';
@@ -54,6 +62,15 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
     describeIssue(issue, doc, lineCounter, file, overrides),
   );
   throw new ConfigError(problems.join('\n'), file, problems);
+}
+
+/**
+ * A config from a plain object (e.g. built by the demo in code), with defaults; problems name `label`
+ * and the key. Resolve it with `resolveConfig` like a loaded file.
+ */
+export function configFromObject(input: unknown, label = 'config', opts: LoadOptions = {}): Config {
+  const text = stringifyYaml(input ?? {});
+  return parseConfig(text, label, opts);
 }
 
 export function parseOverride(text: string, file: string): Override {

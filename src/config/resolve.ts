@@ -153,7 +153,8 @@ export function checkRunInputs(cfg: ResolvedConfig, file: string): void {
     ['sft.data', cfg.sft.enabled ? cfg.sft.data : null],
   ];
   for (const [key, path] of files) {
-    if (path !== null && path !== '' && !existsSync(path)) bad(`${key}=${path}: file not found`);
+    if (path !== null && path !== '' && !existsSync(path))
+      bad(`${key}=${path}: file not found. Fix: --set ${key}=FILE`);
   }
   const t = cfg.model.prompt_template;
   if (!Object.hasOwn(PROMPT_TEMPLATES, t) && !t.includes('{input}')) {
@@ -189,8 +190,10 @@ export function checkContextFit(cfg: ResolvedConfig): string | null {
       ? ` (eval.max_new_tokens=${cfg.eval.max_new_tokens})`
       : '') +
     ' ' +
-    `= ${need} exceeds max_position_embeddings=${maxPos} of ${configPath}. Fix: lower rollout.max_new_tokens to ` +
-    `${Math.max(1, maxPos - cfg.rollout.max_prompt_tokens)} or rollout.max_prompt_tokens.`
+    `= ${need} exceeds max_position_embeddings=${maxPos} of ${configPath}. Fix: ` +
+    (cfg.rollout.max_prompt_tokens < maxPos / 2
+      ? `lower rollout.max_new_tokens to ${maxPos - cfg.rollout.max_prompt_tokens} or rollout.max_prompt_tokens.`
+      : `lower rollout.max_prompt_tokens (e.g. to ${Math.floor(maxPos / 4)}) and rollout.max_new_tokens to fit.`)
   );
 }
 

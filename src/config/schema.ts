@@ -528,7 +528,7 @@ const ENGINE = z
       .min(1)
       .default(1)
       .describe(
-        'Engine processes (one per GPU) under torchrun. 1: a single process (the only value supported so far).',
+        'Engine ranks per node (one per GPU) under torchrun: FSDP2-sharded training, data-parallel rollouts. 1: a single process. Several nodes: set SIMPLERL_TORCHRUN_ARGS (README).',
       ),
   })
   .prefault({});

@@ -105,8 +105,10 @@ describe('dashboard API (fetch against 127.0.0.1)', () => {
       evals.map((e: { label: string }) => e.label),
       ['final', 'step-100'],
     );
-    assert.equal(evals[0].summary.benchmarks.math500['pass@1'], 0.624);
-    assert.match(evals[0].resultsMd, /\| zero-ppo final \| 78\.2 \|/);
+    assert.equal(evals[0].summary.benchmarks.math500.scores['pass@1'], 0.624);
+    assert.equal(evals[0].summary.primaryMetric, 'pass@1');
+    assert.match(evals[0].resultsMd, /\| zero-ppo final \| 78\.2 \| 62\.4 \|/);
+    assert.equal(evals[0].error, null);
     assert.deepEqual((await get('/api/runs/zero-grpo/evals')).body, { evals: [] });
   });
 
@@ -135,6 +137,17 @@ describe('dashboard API (fetch against 127.0.0.1)', () => {
     const uplot = await fetch(new URL('/static/uPlot.iife.min.js', dashboard.url));
     assert.equal(uplot.status, 200);
     assert.match(await uplot.text(), /uPlot/);
+    const module = await fetch(new URL('/static/series.js', dashboard.url));
+    assert.equal(module.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    assert.match(await module.text(), /export function smooth/);
+    for (const path of [
+      '/static/..%2Fapp.ts',
+      '/static/%2E%2E/serve.ts',
+      '/static/missing.js',
+      '/static/app.ts',
+    ]) {
+      assert.equal((await fetch(new URL(path, dashboard.url))).status, 404, path);
+    }
   });
 
   it('never writes to a run', async () => {

@@ -29,16 +29,17 @@ const STATIC_DIR = join(import.meta.dirname, 'static');
 const UPLOT_DIR = join(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'), '..');
 
 /** Page assets: ours from src/dashboard/static, uPlot's browser bundle from node_modules (no CDN). */
-const ASSETS: Record<string, { path: string; type: string }> = {
-  '/': { path: join(STATIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
-  '/static/app.js': { path: join(STATIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
-  '/static/style.css': { path: join(STATIC_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
-  '/static/uPlot.iife.min.js': {
-    path: join(UPLOT_DIR, 'uPlot.iife.min.js'),
-    type: 'text/javascript; charset=utf-8',
-  },
-  '/static/uPlot.min.css': { path: join(UPLOT_DIR, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+const ASSETS: Record<string, string> = {
+  '/': join(STATIC_DIR, 'index.html'),
+  '/static/uPlot.iife.min.js': join(UPLOT_DIR, 'uPlot.iife.min.js'),
+  '/static/uPlot.min.css': join(UPLOT_DIR, 'uPlot.min.css'),
 };
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
+const contentType = (path: string) => CONTENT_TYPES[path.slice(path.lastIndexOf('.') + 1)];
 
 function integer(text: string | undefined, fallback: number): number {
   const value = Number(text);
@@ -65,9 +66,18 @@ export function createApp({
     });
   }
 
-  for (const [route, asset] of Object.entries(ASSETS)) {
-    app.get(route, async (c) => c.body(await readFile(asset.path), 200, { 'content-type': asset.type }));
+  for (const [route, path] of Object.entries(ASSETS)) {
+    app.get(route, async (c) => c.body(await readFile(path), 200, { 'content-type': contentType(path) }));
   }
+  // The page's own modules: a plain name (no path) of a .js or .css file in static/.
+  app.get('/static/:file{[a-z][a-z0-9-]*\\.(?:js|css)}', async (c) => {
+    const path = join(STATIC_DIR, c.req.param('file'));
+    try {
+      return c.body(await readFile(path), 200, { 'content-type': contentType(path) });
+    } catch {
+      return c.notFound();
+    }
+  });
 
   app.get('/api/runs', async (c) => c.json({ root: registry.root, runs: await registry.list() }));
 
@@ -113,12 +123,7 @@ export function createApp({
   });
 
   app.get('/api/runs/:name/rollouts', async (c) => {
-    let filter: ReturnType<typeof parseFilter>;
-    try {
-      filter = parseFilter(c.req.query());
-    } catch (err) {
-      return c.json({ error: (err as Error).message }, 400);
-    }
+    const filter = parseFilter(c.req.query()); // BAD_FILTER: answered 400 by onError
     const offset = integer(c.req.query('offset'), 0);
     const limit = Math.min(integer(c.req.query('limit'), 50), MAX_ROLLOUTS_PER_PAGE);
     return c.json(await c.get('run').rollouts.query(filter, offset, limit));
@@ -129,9 +134,9 @@ export function createApp({
   );
 
   app.onError((err, c) => {
-    const status = err.message.startsWith(BAD_FILTER) ? 400 : 500;
-    if (status === 500) console.error('simplerl dashboard:', err);
-    return c.json({ error: err.message }, status);
+    if (err.message.startsWith(BAD_FILTER)) return c.json({ error: err.message }, 400);
+    console.error('simplerl dashboard:', err);
+    return c.json({ error: err.message }, 500);
   });
 
   return app;

@@ -39,6 +39,21 @@ async function launch(profileDir: string): Promise<BrowserContext> {
   });
 }
 
+const rolloutIds = (page: Page) =>
+  page.locator('article.rollout').evaluateAll((els) => els.map((e) => e.getAttribute('data-prompt-id')));
+
+/** Waits until the list shows exactly these rollouts (a total alone may match an earlier filter's). */
+async function waitForRollouts(page: Page, ids: string[]): Promise<void> {
+  await page.waitForFunction(
+    (want) =>
+      [...document.querySelectorAll('article.rollout')]
+        .map((e) => e.getAttribute('data-prompt-id'))
+        .join() === want.join() &&
+      document.querySelector('#rollout-count')?.getAttribute('data-total') === String(want.length),
+    ids,
+  );
+}
+
 const attr = (page: Page, selector: string, name: string) => page.locator(selector).getAttribute(name);
 const text = async (locator: Locator) => (await locator.textContent())?.trim() ?? '';
 
@@ -99,6 +114,16 @@ describe('dashboard page in headless Chromium', { timeout: 90_000 }, () => {
     await page.locator('#smoothing').fill('0');
     await page.waitForFunction((n) => Number(document.body.dataset.drawn) > n, drawn);
     assert.equal(await text(page.locator('#smoothing-value')), '0.00');
+    // The smoothing itself: TensorBoard's debiased EMA, against values worked out by hand.
+    const smoothed = await page.evaluate(async (url) => {
+      const { smooth } = await import(url);
+      return [smooth([1, 2, 3], 0.5), smooth([1, 2, 3], 0)] as number[][];
+    }, '/static/series.js');
+    assert.deepEqual(
+      smoothed[0].map((v: number) => Number(v.toFixed(6))),
+      [1, 1.666667, 2.428571],
+    );
+    assert.deepEqual(smoothed[1], [1, 2, 3]);
   });
 
   it('zooms every chart to the steps dragged across one, and back on double-click', async () => {
@@ -126,14 +151,28 @@ describe('dashboard page in headless Chromium', { timeout: 90_000 }, () => {
     await page.waitForSelector('#malformed .warn-note[data-run="zero-grpo"][data-malformed="1"]');
     // Rows and a new metric arrived; nothing else was refetched or lost.
     assert.equal(await attr(page, '.chart[data-key="critic/vf_loss"]', 'data-points'), '200');
+    // A chart below the fold is redrawn when scrolled to, not on every update.
+    const bottom = page.locator('.chart[data-key="time/train_s"]');
+    assert.equal(await bottom.getAttribute('data-points'), '350');
+    const drawn = Number(await page.locator('body').getAttribute('data-drawn'));
+    appendFileSync(path, `${JSON.stringify({ step: 151, 'time/train_s': 6.1 })}\n`);
+    await page.waitForFunction((n) => Number(document.body.dataset.drawn) > n, drawn);
+    assert.equal(await bottom.getAttribute('data-points'), '350'); // off screen: left stale
+    await bottom.scrollIntoViewIfNeeded();
+    await page.waitForSelector('.chart[data-key="time/train_s"][data-points="351"]');
+    await page.evaluate(() => window.scrollTo(0, 0));
   });
 
   it('writes a screenshot of the curves', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator('#smoothing').fill('0.6');
+    // Tall enough for every chart to be on screen, so none is left stale (not redrawn) in the shot.
+    await page.setViewportSize({ width: 1400, height: 2000 });
+    await page.waitForFunction(() => document.querySelectorAll('.chart[data-stale]').length === 0);
     await page.locator('.chart[data-key="reward/mean"] .u-over').hover(); // a cursor readout in the shot
     assert.match(await text(page.locator('.chart[data-key="reward/mean"] .readout')), /^step \d+ -?\d/);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.setViewportSize({ width: 1400, height: 900 });
     assert.ok(existsSync(join(ARTIFACTS, 'dashboard.png')));
   });
 
@@ -143,10 +182,7 @@ describe('dashboard page in headless Chromium', { timeout: 90_000 }, () => {
     await page.waitForSelector('#rollout-count[data-total="24"]');
     await page.fill('#rollout-filter input[name=phrase]', 'wait');
     await page.waitForSelector('#rollout-count[data-total="5"]');
-    const ids = await page
-      .locator('article.rollout')
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-prompt-id')));
-    assert.deepEqual(ids, WAIT_ROLLOUT_IDS);
+    assert.deepEqual(await rolloutIds(page), WAIT_ROLLOUT_IDS);
     const first = page.locator('article.rollout').first();
     assert.equal(await text(first.locator('mark.answer')), '8'); // the extracted answer, inside \boxed{}
     assert.equal(await text(first.locator('mark.phrase')), 'wait');
@@ -159,29 +195,73 @@ describe('dashboard page in headless Chromium', { timeout: 90_000 }, () => {
     await page.selectOption('#rollout-filter select[name=truncated]', '');
     await page.selectOption('#rollout-filter select[name=correct]', 'false');
     await page.selectOption('#rollout-filter select[name=step]', '100');
-    await page.waitForSelector(
-      '#rollout-count[data-total="3"] >> xpath=.. >> article[data-prompt-id="p3-s100-7"]',
-    );
-    const wrong = await page
-      .locator('article.rollout')
-      .evaluateAll((els) => els.map((e) => e.getAttribute('data-prompt-id')));
-    assert.deepEqual(wrong, ['p2-s100-2', 'p0-s100-4', 'p3-s100-7']);
+    await waitForRollouts(page, ['p2-s100-2', 'p0-s100-4', 'p3-s100-7']);
     await page.fill('#rollout-filter input[name=minReward]', '-0.5');
     await page.locator('#rollout-filter input[name=minReward]').dispatchEvent('change');
-    await page.waitForSelector('#rollout-count[data-total="2"]');
+    await waitForRollouts(page, ['p2-s100-2', 'p3-s100-7']);
   });
 
   it('shows the eval tables', async () => {
+    // Beside the fixture's `simplerl eval` outputs: a summary of another shape, and a broken one.
+    for (const [label, text] of [
+      ['custom', '{"accuracy": 0.5, "levels": {"L3": {"acc": 0.75, "n": 8}, "L5": {"acc": 0.25, "n": 4}}}'],
+      ['broken', '{"accuracy": '],
+    ]) {
+      mkdirSync(join(runsDir, 'zero-grpo', 'eval', label), { recursive: true });
+      writeFileSync(join(runsDir, 'zero-grpo', 'eval', label, 'summary.json'), text);
+    }
     await page.click('.tabs button[data-tab="evals"]');
+    const custom = page.locator('.eval[data-run="zero-grpo"][data-label="custom"]');
+    await custom.waitFor();
+    assert.deepEqual(await custom.locator('tr', { hasText: 'L5' }).locator('th, td').allTextContents(), [
+      'L5',
+      '0.25',
+      '4',
+    ]);
+    assert.match(await text(custom.locator('p.muted')), /accuracy: 0\.5/);
+    const broken = page.locator('.eval[data-run="zero-grpo"][data-label="broken"] .warn-note');
+    assert.match(await text(broken), /^summary\.json does not parse/);
     await page.waitForSelector('.eval[data-run="zero-ppo"][data-label="step-100"]');
     const final = page.locator('.eval[data-label="final"]');
-    assert.equal(await final.locator('table').count(), 2); // summary.json and results.md
-    const summaryRow = final.locator('table').first().locator('tr', { hasText: 'math500' });
-    assert.deepEqual(await summaryRow.locator('th, td').allTextContents(), ['math500', '0.624', '40']);
-    assert.deepEqual(
-      (await final.locator('details tbody tr').first().locator('th, td').allTextContents()).slice(0, 3),
-      ['zero-ppo final', '78.2', '62.4'],
-    );
+    const cells = (row: Locator) => row.locator('th, td').allTextContents();
+    // summary.json: scores (%) per benchmark and avg, then response statistics.
+    const scores = final.locator('table').first();
+    assert.deepEqual(await cells(scores.locator('thead tr')), ['%', 'pass@1', 'maj@4', 'pass@4']);
+    assert.deepEqual(await cells(scores.locator('tr', { hasText: 'MATH500' })), [
+      'MATH500',
+      '62.4',
+      '65.4',
+      '72.4',
+    ]);
+    assert.deepEqual(await cells(scores.locator('tr', { hasText: 'avg' })), ['avg', '41.0', '44.0', '51.0']);
+    const stats = final.locator('table').nth(1);
+    assert.deepEqual(await cells(stats.locator('tr', { hasText: 'AIME24' })), [
+      'AIME24',
+      '30',
+      '120',
+      '723',
+      '8.0',
+      '25.0',
+      '98.0',
+    ]);
+    // results.md, rendered from its markdown.
+    assert.deepEqual((await cells(final.locator('details.results-md tbody tr').first())).slice(0, 3), [
+      'zero-ppo final',
+      '78.2',
+      '62.4',
+    ]);
+    // Labels side by side on the primary metric.
+    const compare = page.locator('.eval.compare[data-run="zero-ppo"] tbody tr');
+    assert.deepEqual(await cells(compare.nth(1)), [
+      'step-100',
+      '62.6',
+      '49.9',
+      '17.7',
+      '19.8',
+      '10.6',
+      '36.0',
+      '32.8',
+    ]);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-evals.png') });
     assert.deepEqual(pageErrors, []);
   });

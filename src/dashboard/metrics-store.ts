@@ -30,8 +30,8 @@ export interface MetricsSlice {
   malformed: MalformedLine[];
 }
 
-/** Parses one line: a row of finite numbers (non-numeric values such as `time` are left out) or why not. */
-export function parseMetricsLine(line: string): { row: Record<string, number> } | { error: string } {
+/** Parses one line: an object with an integer `step` (its other values are not checked here) or why not. */
+export function parseMetricsLine(line: string): { row: Record<string, unknown> } | { error: string } {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -40,11 +40,8 @@ export function parseMetricsLine(line: string): { row: Record<string, number> } 
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { error: MALFORMED_NOT_OBJECT };
-  const step = (value as Record<string, unknown>).step;
-  if (typeof step !== 'number' || !Number.isInteger(step)) return { error: MALFORMED_STEP };
-  const row: Record<string, number> = {};
-  for (const [key, v] of Object.entries(value)) if (typeof v === 'number' && Number.isFinite(v)) row[key] = v;
-  return { row };
+  if (!Number.isInteger((value as Record<string, unknown>).step)) return { error: MALFORMED_STEP };
+  return { row: value as Record<string, unknown> };
 }
 
 /**
@@ -80,7 +77,7 @@ export class MetricsStore {
 
   /** The rows from index `from` on, as columns. */
   slice(from: number): MetricsSlice {
-    const columns: Record<string, (number | null)[]> = {};
+    const columns: Record<string, (number | null)[]> = Object.create(null); // a "__proto__" metric stays data
     for (const [key, values] of this.columns) columns[key] = values.slice(from);
     return {
       from,
@@ -135,21 +132,25 @@ export class MetricsStore {
       }
       this.addRow(parsed.row);
     }
+    // Columns a row had no value for are filled once per read, not once per row.
+    for (const column of this.columns.values()) while (column.length < this.steps.length) column.push(null);
   }
 
-  private addRow(row: Record<string, number>): void {
+  /** Finite numbers go to their column; other values (`time`, strings, null) are not curves. */
+  private addRow(row: Record<string, unknown>): void {
     const index = this.steps.length;
-    this.steps.push(row.step);
-    for (const [key, value] of Object.entries(row)) {
-      if (key === 'step') continue;
+    this.steps.push(row.step as number);
+    for (const key in row) {
+      const value = row[key];
+      if (key === 'step' || typeof value !== 'number' || !Number.isFinite(value)) continue;
       let column = this.columns.get(key);
       if (!column) {
-        column = new Array<number | null>(index).fill(null);
+        column = [];
         this.columns.set(key, column);
       }
+      while (column.length < index) column.push(null);
       column.push(value);
     }
-    for (const column of this.columns.values()) if (column.length === index) column.push(null);
   }
 
   private clear(): void {

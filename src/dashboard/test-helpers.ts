@@ -3,16 +3,11 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
-/** The committed fixture: runs/zero-ppo (200 rows + 1 malformed line, rollouts, evals), runs/zero-grpo (150 rows). */
-export const FIXTURE_RUNS = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  'tests',
-  'fixtures',
-  'dashboard-run',
-  'runs',
-);
+/**
+ * The committed fixture, a directory of runs: zero-ppo (200 rows + 1 malformed line, rollouts, evals)
+ * and zero-grpo (150 rows). Not named runs/: .gitignore ignores every folder of that name.
+ */
+export const FIXTURE_RUNS = join(import.meta.dirname, '..', '..', 'tests', 'fixtures', 'dashboard-run');
 
 /** Rollouts of zero-ppo whose response says "wait" (any case), as the fixture generator lays them out. */
 export const WAIT_ROLLOUT_IDS = ['p2-s50-6', 'p1-s100-1', 'p2-s100-6', 'p0-s150-0', 'p3-s150-3'];
@@ -20,7 +15,8 @@ export const WAIT_ROLLOUT_IDS = ['p2-s50-6', 'p1-s100-1', 'p2-s100-6', 'p0-s150-
 /** A private copy of the fixture runs that a test may append to. */
 export function copyFixture(): string {
   const dir = mkdtempSync(join(tmpdir(), 'simplerl-dashboard-'));
-  cpSync(FIXTURE_RUNS, join(dir, 'runs'), { recursive: true });
+  for (const run of ['zero-ppo', 'zero-grpo'])
+    cpSync(join(FIXTURE_RUNS, run), join(dir, 'runs', run), { recursive: true });
   return join(dir, 'runs');
 }
 

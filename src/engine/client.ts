@@ -35,6 +35,12 @@ export interface Reply {
   arrays: Record<string, WireArray>;
 }
 
+/** Frames read before the client object exists (a heartbeat can beat the constructor) wait here. */
+interface Inbox {
+  early: Uint8Array[];
+  deliver: (frame: Uint8Array) => void;
+}
+
 interface Pending {
   op: string;
   resolve: (v: Reply) => void;
@@ -72,7 +78,7 @@ export class EngineClient {
   private nextId = 1;
   private pending = new Map<number, Pending>();
   private died: EngineDiedError | null = null;
-  private hungReason: string | null = null;
+  private killReason: string | null = null;
   private stderrTail: string[] = [];
   private watchdog: NodeJS.Timeout | null = null;
   private shuttingDown = false;
@@ -83,19 +89,16 @@ export class EngineClient {
     private readonly socket: Socket,
     private readonly opts: Required<Pick<StartOptions, 'heartbeatTimeoutMs' | 'stderrTailLines'>>,
     stderrTail: string[],
+    closed: Promise<[number | null, NodeJS.Signals | null]>,
+    inbox: Inbox,
   ) {
     this.stderrTail = stderrTail;
-    const reader = new FrameReader();
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of reader.push(chunk)) this.onFrame(frame);
-    });
+    inbox.deliver = (frame) => this.onFrame(frame);
+    for (const frame of inbox.early.splice(0)) this.onFrame(frame);
     socket.on('error', () => {}); // the process exit reports the failure
-    this.exited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        liveChildren.delete(child);
-        this.onExit(code, signal);
-        resolve();
-      });
+    this.exited = closed.then(([code, signal]) => {
+      liveChildren.delete(child);
+      this.onExit(code, signal);
     });
     this.armWatchdog();
     this.setRef(false);
@@ -105,7 +108,10 @@ export class EngineClient {
   static async start(opts: StartOptions = {}): Promise<EngineClient> {
     const python = opts.python ?? defaultPython();
     const socketPath = join(tmpdir(), `simplerl-${process.pid}-${randomBytes(6).toString('hex')}.sock`);
-    const args = ['-m', 'simplerl_engine', '--socket', socketPath, '--device', opts.device ?? 'auto'];
+    const args = [
+      ...(opts.launcherArgs ?? []),
+      ...['-m', 'simplerl_engine', '--socket', socketPath, '--device', opts.device ?? 'auto'],
+    ];
     if (opts.threads) args.push('--threads', String(opts.threads));
     if (opts.heartbeatIntervalS) args.push('--heartbeat-s', String(opts.heartbeatIntervalS));
     const pythonPath = [ENGINE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':');
@@ -122,6 +128,10 @@ export class EngineClient {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     trackChild(child);
+    // listened to from the spawn on, so an exit between the ready line and the constructor is not lost
+    const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('close', (code, signal) => resolve([code, signal])),
+    );
     const tailLines = opts.stderrTailLines ?? 50;
     const tail: string[] = [];
     let partial = '';
@@ -139,6 +149,8 @@ export class EngineClient {
       if (partial) tail.push(partial);
       if (tail.length > tailLines) tail.shift();
     });
+    const reader = new FrameReader();
+    const inbox: Inbox = { early: [], deliver: (frame) => inbox.early.push(frame) };
     const socket = await new Promise<Socket>((resolve, reject) => {
       let out = '';
       const fail = (why: string, code: number | null = null, signal: string | null = null) => {
@@ -150,8 +162,11 @@ export class EngineClient {
         () => fail(`no ready line within ${opts.startTimeoutMs ?? 120000} ms`),
         opts.startTimeoutMs ?? 120000,
       );
-      child.once('error', (e) => fail(`spawn ${python}: ${e.message}`));
-      child.once('close', (code, signal) => fail('exited before it was ready', code, signal));
+      const onSpawnError = (e: Error) => fail(`spawn ${python}: ${e.message}`);
+      const onEarlyClose = (code: number | null, signal: string | null) =>
+        fail('exited before it was ready', code, signal);
+      child.once('error', onSpawnError);
+      child.once('close', onEarlyClose);
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (s: string) => {
         out += s;
@@ -159,11 +174,22 @@ export class EngineClient {
         const line = out.split('\n')[0];
         if (!line.startsWith(READY_LINE)) return fail(`unexpected first line on stdout: ${line}`);
         clearTimeout(timer);
-        child.removeAllListeners('close');
-        child.removeAllListeners('error');
+        child.off('close', onEarlyClose);
+        child.off('error', onSpawnError);
         child.stdout!.removeAllListeners('data');
         child.stdout!.resume(); // stray prints must not fill the pipe
-        const sock = connect(line.slice(READY_LINE.length + 1));
+        // reads land straight in the frame buffers (no per-chunk allocation or copy)
+        const sock = connect({
+          path: line.slice(READY_LINE.length + 1),
+          onread: {
+            buffer: () => reader.readTarget(),
+            callback: (n: number) => {
+              const frame = reader.advance(n);
+              if (frame) inbox.deliver(frame);
+              return true;
+            },
+          },
+        });
         sock.once('connect', () => resolve(sock));
         sock.once('error', (e) => fail(`connect: ${e.message}`));
       });
@@ -174,10 +200,13 @@ export class EngineClient {
       socket,
       { heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 30000, stderrTailLines: tailLines },
       tail,
+      closed,
+      inbox,
     );
   }
 
-  /** Sends one request; resolves with the result map and arrays, rejects with EngineError / EngineDiedError. */
+  /** Sends one request; resolves with the result map and arrays, rejects with EngineError / EngineDiedError.
+   * Arrays are written from their own memory (no copy): leave them unchanged until the call settles. */
   async call(
     op: string,
     args: Record<string, unknown> = {},
@@ -326,7 +355,16 @@ export class EngineClient {
 
   private onFrame(bytes: Uint8Array): void {
     this.armWatchdog();
-    const { header, arrays } = decodeFrame(bytes);
+    let frame: ReturnType<typeof decodeFrame>;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (e) {
+      // the stream cannot be trusted past a frame we cannot read: end the engine, report it as died
+      this.killReason = `${ENGINE_DIED}: unreadable frame from the engine (${(e as Error).message}); killed it`;
+      this.child.kill('SIGKILL');
+      return;
+    }
+    const { header, arrays } = frame;
     const id = header.id as number | null;
     if (id === 0) return; // event: heartbeat (its arrival already reset the watchdog)
     // a frame the engine could not read is answered with id null; answers come in order, so it is the oldest
@@ -347,7 +385,7 @@ export class EngineClient {
     if (this.watchdog) clearTimeout(this.watchdog);
     if (this.died) return;
     this.watchdog = setTimeout(() => {
-      this.hungReason = `${ENGINE_HUNG}: no frame for ${this.opts.heartbeatTimeoutMs} ms; killed it`;
+      this.killReason = `${ENGINE_HUNG}: no frame for ${this.opts.heartbeatTimeoutMs} ms; killed it`;
       this.child.kill('SIGKILL');
     }, this.opts.heartbeatTimeoutMs);
     this.watchdog.unref();
@@ -355,7 +393,7 @@ export class EngineClient {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.watchdog) clearTimeout(this.watchdog);
-    const reason = this.hungReason ?? (this.shuttingDown ? 'simplerl engine was shut down' : ENGINE_DIED);
+    const reason = this.killReason ?? (this.shuttingDown ? 'simplerl engine was shut down' : ENGINE_DIED);
     this.died = new EngineDiedError(reason, code, signal, this.stderrTail.join('\n'));
     for (const p of this.pending.values()) p.reject(this.died);
     this.pending.clear();

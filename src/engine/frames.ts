@@ -106,37 +106,48 @@ export function decodeFrame(frame: Uint8Array): Frame {
   return { header, arrays };
 }
 
-/** Reassembles frames from stream chunks; each frame lands in a fresh ArrayBuffer (one copy). */
+/** Reassembles frames from a byte stream. Each frame lands in a fresh ArrayBuffer (offset 0, so its
+ * arrays can be viewed in place). Zero-copy use: read the socket straight into `readTarget()` and report
+ * the byte count to `advance()` (Node's `onread` option); `push()` copies from ordinary chunks. */
 export class FrameReader {
   private head = new Uint8Array(4);
   private headFill = 0;
   private frame: Uint8Array | null = null;
   private fill = 0;
 
+  /** Where the next bytes belong: the rest of the current frame, or of the next frame's length field. */
+  readTarget(): Uint8Array {
+    return this.frame ? this.frame.subarray(this.fill) : this.head.subarray(this.headFill);
+  }
+
+  /** `n` bytes were written into readTarget(); returns the frame they completed, if any. */
+  advance(n: number): Uint8Array | null {
+    if (this.frame === null) {
+      this.headFill += n;
+      if (this.headFill < 4) return null;
+      const frameLen = new DataView(this.head.buffer).getUint32(0, true);
+      this.frame = new Uint8Array(new ArrayBuffer(4 + frameLen));
+      this.frame.set(this.head, 0);
+      this.fill = 4;
+      this.headFill = 0;
+    } else {
+      this.fill += n;
+    }
+    if (this.fill < this.frame.byteLength) return null;
+    const done = this.frame;
+    this.frame = null;
+    return done;
+  }
+
   push(chunk: Uint8Array): Uint8Array[] {
     const done: Uint8Array[] = [];
-    let pos = 0;
-    while (pos < chunk.byteLength) {
-      if (this.frame === null) {
-        const n = Math.min(4 - this.headFill, chunk.byteLength - pos);
-        this.head.set(chunk.subarray(pos, pos + n), this.headFill);
-        this.headFill += n;
-        pos += n;
-        if (this.headFill < 4) break;
-        const frameLen = new DataView(this.head.buffer).getUint32(0, true);
-        this.frame = new Uint8Array(new ArrayBuffer(4 + frameLen));
-        this.frame.set(this.head, 0);
-        this.fill = 4;
-        this.headFill = 0;
-      }
-      const n = Math.min(this.frame.byteLength - this.fill, chunk.byteLength - pos);
-      this.frame.set(chunk.subarray(pos, pos + n), this.fill);
-      this.fill += n;
+    for (let pos = 0; pos < chunk.byteLength; ) {
+      const target = this.readTarget();
+      const n = Math.min(target.byteLength, chunk.byteLength - pos);
+      target.set(chunk.subarray(pos, pos + n));
       pos += n;
-      if (this.fill === this.frame.byteLength) {
-        done.push(this.frame);
-        this.frame = null;
-      }
+      const frame = this.advance(n);
+      if (frame) done.push(frame);
     }
     return done;
   }

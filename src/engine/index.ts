@@ -1,4 +1,4 @@
-export { defaultPython, ENGINE_DIR, EngineClient, READY_LINE, REPO_ROOT } from './client.ts';
+export { defaultPython, ENGINE_DIR, EngineClient, READY_LINE, REPO_ROOT, type Reply } from './client.ts';
 export {
   ENGINE_DIED,
   ENGINE_HUNG,
@@ -7,6 +7,14 @@ export {
   EngineError,
   type EngineErrorType,
 } from './errors.ts';
-export { decodeFrame, encodeFrame, FrameReader, type WireArray, type WireDtype } from './frames.ts';
+export {
+  decodeFrame,
+  encodeFrame,
+  FrameError,
+  FrameReader,
+  PROTOCOL_ERROR,
+  type WireArray,
+  type WireDtype,
+} from './frames.ts';
 export { fromRagged, splitByOffsets, toRagged } from './ragged.ts';
 export type * from './types.ts';

@@ -35,6 +35,8 @@ export interface StartOptions {
   onLog?: (line: string) => void;
   /** Time to wait for the engine's ready line (default 120 s: importing torch can be slow). */
   startTimeoutMs?: number;
+  /** Interpreter arguments before `-m simplerl_engine`: a launcher such as torchrun (src/engine/launch.ts). */
+  launcherArgs?: string[];
 }
 
 export interface HelloResult {

@@ -61,7 +61,9 @@ describe('memory planner', () => {
     const one = planMemory(m, { ...SETTINGS, algo: 'grpo', withRef: false });
     const four = planMemory(m, { ...SETTINGS, algo: 'grpo', withRef: false, numRanks: 4 });
     const state = (p: typeof one) =>
-      p.resident.filter((l) => l.name.startsWith('policy')).reduce((a, l) => a + l.bytes, 0);
+      [...p.resident, ...p.training]
+        .filter((l) => l.name.startsWith('policy') || l.name.startsWith('gradients'))
+        .reduce((a, l) => a + l.bytes, 0);
     assert.equal(state(one), 16 * 494_032_768);
     assert.equal(state(four), (16 * 494_032_768) / 4);
   });

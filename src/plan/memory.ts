@@ -7,8 +7,10 @@
  * The model of the engine it assumes (engine/simplerl_engine):
  * - training state is sharded over N ranks (FSDP2 full shard): fp32 master weights, fp32 gradients
  *   and AdamW's two fp32 moments = 16 bytes per trained parameter / N (offload moves the moments and
- *   master weights to host memory); one decoder layer at a time (+1 prefetched) is gathered in the
- *   compute dtype;
+ *   master weights to host memory). Gradients exist only while a role trains (the optimiser step
+ *   frees them), and the roles train one after the other: the training phase holds the larger role's.
+ *   One decoder layer at a time (+1 prefetched) is gathered in the compute dtype, and the root group
+ *   (embeddings, lm_head, final norm) for the whole forward and backward;
  * - the reference policy is sharded the same way, weights only, in the compute dtype;
  * - generation runs on every rank with a full copy of the policy in the compute dtype (refreshed from
  *   the shards after each update); with N = 1 and fp32 the training weights themselves are used;
@@ -157,9 +159,9 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
 
   const trainState = (name: string, params: number) => {
     resident.push({
-      name: `${name} weights + gradients`,
-      bytes: (8 * params) / N,
-      arithmetic: `${millions(params)} params × (4 B fp32 weight + 4 B fp32 grad) / ${N} ranks`,
+      name: `${name} weights`,
+      bytes: (4 * params) / N,
+      arithmetic: `${millions(params)} params × 4 B fp32 / ${N} ranks`,
     });
     if (!s.offloadOptimizer) {
       resident.push({
@@ -188,10 +190,11 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
   }
   const gatheredLayers = N > 1 ? 2 : 0;
   if (gatheredLayers) {
+    const rootParams = countParams(m) - m.numLayers * layerParams(m);
     resident.push({
       name: 'gathered layers (FSDP)',
-      bytes: gatheredLayers * layerParams(m) * cb,
-      arithmetic: `${gatheredLayers} layers × ${millions(layerParams(m))} × ${cb} B (current + prefetch)`,
+      bytes: (gatheredLayers * layerParams(m) + rootParams) * cb,
+      arithmetic: `(${gatheredLayers} layers × ${millions(layerParams(m))} (current + prefetch) + root ${millions(rootParams)} (embeddings, lm_head, norm)) × ${cb} B`,
     });
   }
 
@@ -225,7 +228,13 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
         bytes: T * m.numLayers * perLayer,
         how: `${T} tokens × ${m.numLayers} layers × ${activationElemsPerTokenLayer(m)} values × ${cb} B`,
       };
+  const gradParams = Math.max(P, Pc);
   const training: MemoryLine[] = [
+    {
+      name: 'gradients (the role training now)',
+      bytes: (4 * gradParams) / N,
+      arithmetic: `${millions(gradParams)} params (${Pc > P ? 'critic' : 'policy'}, the larger role) × 4 B fp32 / ${N} ranks`,
+    },
     { name: 'activations', bytes: keptLayers.bytes, arithmetic: keptLayers.how },
     {
       name: 'logits (chunked)',

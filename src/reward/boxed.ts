@@ -9,7 +9,8 @@ export interface BoxedAnswer {
 
 const SEPARATOR_RE = /\b(and|or)\b|,|;/;
 /** Words that make a later box a correction of an earlier one rather than a second part of the answer. */
-const CORRECTION_RE = /\b(?:wait|re-?check|check(?:ing)?|then|so|thus|therefore|hence|actually|mistake|wrong|incorrect|however|but|instead|oops|sorry|no|not|correct(?:ion|ed)?|re-?evaluate|let me)\b/i;
+const CORRECTION_RE =
+  /\b(?:wait|re-?check|check(?:ing)?|then|so|thus|therefore|hence|actually|mistake|wrong|incorrect|however|but|instead|oops|sorry|no|not|correct(?:ion|ed)?|re-?evaluate|let me)\b/i;
 
 function matchBrace(text: string, open: number, end: number): number {
   let depth = 1;
@@ -22,6 +23,7 @@ function matchBrace(text: string, open: number, end: number): number {
 }
 
 function lastCommand(text: string, before: number): [number, number] | null {
+  if (before <= 0) return null; // lastIndexOf clamps a negative start to 0 and would find index 0 again
   const b = text.lastIndexOf('\\boxed', before - 1);
   const f = text.lastIndexOf('\\fbox', before - 1);
   if (b < 0 && f < 0) return null;
@@ -71,7 +73,8 @@ export function lastBoxed(text: string): BoxedAnswer | null {
       // Math-Verify's rule, plus: "\boxed{5}, wait, recheck: \boxed{7}" is a correction, not a list.
       const near =
         !CORRECTION_RE.test(between) &&
-        (between.length < 10 || (content !== results[results.length - 1] && between.length < 70 && SEPARATOR_RE.test(between)));
+        (between.length < 10 ||
+          (content !== results[results.length - 1] && between.length < 70 && SEPARATOR_RE.test(between)));
       if (!near) break;
     }
     if (results.length === 0 || results[results.length - 1] !== content) results.push(content);

@@ -21,7 +21,9 @@ const STOP_WORDS = ['<|im_end|>', '<|endoftext|>', '</s>'];
 
 /** Case-insensitive literal for engines without inline `(?i:)` groups (Node 20). */
 function ci(word: string): string {
-  return [...word].map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c === ' ' ? ' ' : `\\${c}`)).join('');
+  return [...word]
+    .map((c) => (/[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c === ' ' ? ' ' : `\\${c}`))
+    .join('');
 }
 
 function latexEnvPattern(prefix: string, context: 'boxed' | 'plain'): string {
@@ -65,7 +67,8 @@ function buildPatterns(): Pattern[] {
   // LaTeX targets.
   const next = (i: number) => `(?:\\s*(?:,?and|,?or|,)\\s*${latexEnvPattern(`next${i}_`, 'plain')})?`;
   const latexRe = `(?:${latexEnvPattern('first_', 'plain')}${[1, 2, 3, 4, 5].map(next).join('')})`;
-  const latex = (src: string, priority: number) => out.push({ re: new RegExp(src, 'gs'), priority, kind: 'latex' });
+  const latex = (src: string, priority: number) =>
+    out.push({ re: new RegExp(src, 'gs'), priority, kind: 'latex' });
   latex(`${finalIs}:?\\s*${latexRe}\\.?\\s?I hope`, 0);
   latex(`${finalAnswer}.{0,100}?\\s+is:?\\s*${latexRe}`, 50);
   latex(`${answer}:.{0,50}?${latexRe}`, 100);
@@ -83,11 +86,17 @@ function buildPatterns(): Pattern[] {
   const exprWithAnchors = `(?:${prefix}${exprRe}${suffix})`;
   const numberWithAnchors = `(?:${prefix}[${currency}]?${numberRe})`;
   const exprOrNumber = `(?:${exprWithAnchors}|${numberWithAnchors})`;
-  const expr = (src: string, priority: number) => out.push({ re: new RegExp(src, 'g'), priority, kind: 'expr' });
+  const expr = (src: string, priority: number) =>
+    out.push({ re: new RegExp(src, 'g'), priority, kind: 'expr' });
   expr(`${finalIs}:?\\s*${exprOrNumber}\\.?\\s?I hope`, 0);
   expr(`${finalAnswer}.{0,100}?\\s+is:?${exprOrNumber}`, 50);
   expr(`${answer}:(?:.{0,100}=\\s*|.{0,50}?)${exprOrNumber}(?!\\s*=)`, 100);
   expr(`${answer}(?:.{0,100}=\\s*|.{0,50}?)${exprOrNumber}(?!\\s*=)`, 200);
+  // Beyond Math-Verify: a plain-text point or tuple after the answer word ("The answer is (2, 3).");
+  // the number patterns alone would read only its last number.
+  const tupleRe = '(?<tuple>[([]\\s*-?[\\d./]+(?:\\s*,\\s*-?[\\d./]+)+\\s*[)\\]])';
+  expr(`${answer}:.{0,50}?${tupleRe}`, 100);
+  expr(`${answer}.{0,50}?${tupleRe}`, 200);
   expr(exprWithAnchors, 300);
   expr(numberWithAnchors, 300);
   return out.sort((a, b) => a.priority - b.priority);
@@ -140,6 +149,7 @@ function fromExprMatch(m: RegExpMatchArray): string | null {
     const s = `${negative ? '-' : ''}${integer}${decimal}`;
     return g.percent ? `${s}\\%` : s;
   }
+  if (g.tuple) return parseAnswer(g.tuple) !== null ? g.tuple : null;
   if (g.expr) {
     const s = g.expr.replace(/\n/g, ' ').trim();
     return parseAnswer(s) !== null ? s : null;
@@ -183,15 +193,27 @@ export function extractAnswer(text: string, mode: ExtractMode): string | null {
   const firstBox = whole.search(/\\(?:boxed|fbox)/);
   const boxStart = Math.max(0, firstBox - offset);
   const boxCandidate: Candidate | null =
-    firstBox < 0 ? null : { start: boxStart, end: Math.max(src.lastIndexOf('}') + 1, boxStart + 1), read: () => extractBoxed(whole) };
+    firstBox < 0
+      ? null
+      : {
+          start: boxStart,
+          end: Math.max(src.lastIndexOf('}') + 1, boxStart + 1),
+          read: () => extractBoxed(whole),
+        };
+  const exprSrc = src.replace(/\\\$/g, ' $');
   for (let i = 0; i < patterns.length; ) {
     const priority = patterns[i].priority;
     const candidates: Candidate[] = priority === 0 && boxCandidate ? [boxCandidate] : [];
     for (; i < patterns.length && patterns[i].priority === priority; i++) {
       const p = patterns[i];
-      for (const m of src.matchAll(p.re)) {
+      // "\$20": an escaped dollar is a currency sign to the number patterns (same length, so positions hold).
+      for (const m of (p.kind === 'expr' ? exprSrc : src).matchAll(p.re)) {
         const start = m.index!;
-        candidates.push({ start, end: start + m[0].length, read: () => (p.kind === 'latex' ? fromLatexMatch(m) : fromExprMatch(m)) });
+        candidates.push({
+          start,
+          end: start + m[0].length,
+          read: () => (p.kind === 'latex' ? fromLatexMatch(m) : fromExprMatch(m)),
+        });
       }
     }
     // Rightmost end first, then leftmost start: the last statement of an answer wins.
@@ -200,6 +222,31 @@ export function extractAnswer(text: string, mode: ExtractMode): string | null {
       const s = c.read();
       if (s !== null && s !== '') return s;
     }
+  }
+  return lenientFallback(src);
+}
+
+/** "the correct option is (A)" / "answer: B." — a choice letter named after an answer word. */
+const CHOICE_RE = /\b(?:answer|option|choice)\b[^\n]{0,30}?(?:\(([A-E])\)|\b([A-E])\s*[.)]?\s*$)/gim;
+const ANSWER_PHRASE_RE = /answer(?:\s+is)?\s*[:=]?\s*([^\n]{1,200})/gi;
+const WORDS_RE = /(?<!\\)\b[a-zA-Z]{3,}\b/;
+
+/**
+ * Beyond Math-Verify: LaTeX written without delimiters after "the answer is" ("the answer is
+ * \sqrt{5}."), or a whole response that is only an expression. Prose is never read as math.
+ */
+function lenientFallback(src: string): string | null {
+  const choice = [...src.matchAll(CHOICE_RE)].pop();
+  if (choice) return choice[1] ?? choice[2];
+  let last: string | null = null;
+  for (const m of src.matchAll(ANSWER_PHRASE_RE)) last = m[1];
+  const candidates = [last, src.length <= 200 ? src : null];
+  for (const c of candidates) {
+    if (c === null) continue;
+    const s = normalizeAnswer(c.replace(/\*\*/g, '').replace(/[.\s]+$/, ''));
+    const letters = s.replace(/\\[a-zA-Z]+/g, ' ');
+    if (s === '' || WORDS_RE.test(letters) || /[a-zA-Z]{3,}/.test(letters) || !/[\d\\]/.test(s)) continue;
+    if (parseAnswer(s) !== null) return s;
   }
   return null;
 }

@@ -31,7 +31,11 @@ export function gradeItem(item: GradeItem, settings: GradeSettings): Graded {
   return { ...verdict, formatted, reward: rewardOf(verdict, formatted, finished, settings.rules) };
 }
 
-export async function applyCustomReward(item: GradeItem, graded: Graded, custom: CustomReward): Promise<Graded> {
+export async function applyCustomReward(
+  item: GradeItem,
+  graded: Graded,
+  custom: CustomReward,
+): Promise<Graded> {
   const { formatted: _f, reward: _r, ...verdict } = graded;
   const value = await custom({ ...item, verdict });
   if (typeof value !== 'number' || !Number.isFinite(value)) {

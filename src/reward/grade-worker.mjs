@@ -9,11 +9,15 @@ const customs = new Map();
 async function loadCustom(path) {
   if (!customs.has(path)) {
     const { pathToFileURL } = await import('node:url');
-    customs.set(path, import(pathToFileURL(path).href).then((m) => {
-      const fn = m.default;
-      if (typeof fn !== 'function') throw new Error(`custom reward ${path}: default export must be a function`);
-      return fn;
-    }));
+    customs.set(
+      path,
+      import(pathToFileURL(path).href).then((m) => {
+        const fn = m.default;
+        if (typeof fn !== 'function')
+          throw new Error(`custom reward ${path}: default export must be a function`);
+        return fn;
+      }),
+    );
   }
   return customs.get(path);
 }
@@ -28,7 +32,10 @@ export default async function gradeBatch(task) {
       try {
         graded = await mod.applyCustomReward(item, graded, custom);
       } catch (err) {
-        graded = { ...graded, reason: `error: custom reward: ${err instanceof Error ? err.message : String(err)}` };
+        graded = {
+          ...graded,
+          reason: `error: custom reward: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
     }
     out.push(graded);

@@ -13,7 +13,10 @@ describe('Grader (worker pool)', () => {
   after(() => grader.close());
 
   it('grades a batch in order, like verify in-thread', async () => {
-    const items = Array.from({ length: 40 }, (_, i) => ({ gold: `${i}`, response: `so \\boxed{${i % 3 === 0 ? i + 1 : i}}` }));
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      gold: `${i}`,
+      response: `so \\boxed{${i % 3 === 0 ? i + 1 : i}}`,
+    }));
     const graded = await grader.grade(items);
     assert.equal(graded.length, 40);
     graded.forEach((g, i) => {
@@ -59,6 +62,25 @@ describe('Grader with a custom reward and a time budget', () => {
     assert.equal(graded[2].correct, true);
     const again = await grader.grade([{ gold: '2', response: '\\boxed{2}' }]);
     assert.equal(again[0].correct, true);
+  });
+});
+
+describe('Grader when a worker dies', () => {
+  it('answers error for that item and keeps grading', async () => {
+    const grader = await Grader.create({ threads: 1, timeoutMs: 2000, customReward: CUSTOM });
+    try {
+      const graded = await grader.grade([
+        { gold: '1', response: '\\boxed{1}' },
+        { gold: 'crash', response: '\\boxed{1}' },
+        { gold: '2', response: '\\boxed{2}' },
+      ]);
+      assert.match(graded[1].reason, /^error: /);
+      assert.equal(graded[1].correct, false);
+      assert.equal(graded[0].correct, true);
+      assert.equal(graded[2].correct, true);
+    } finally {
+      await grader.close();
+    }
   });
 });
 

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { ExtractMode } from './extract.ts';
-import type { GradeItem, Graded, GradeSettings } from './grade-item.ts';
+import type { Graded, GradeItem, GradeSettings } from './grade-item.ts';
 import { isFormatted, type RewardRules, resolveRules, rewardOf } from './rules.ts';
 
 export interface GraderOptions {
@@ -49,8 +49,19 @@ export class Grader {
     const timeoutMs = opts.timeoutMs ?? 3000;
     if (!(timeoutMs > 0)) throw new Error(`Grader: timeoutMs must be > 0, got ${timeoutMs}`);
     const settings: GradeSettings = { extract: opts.extract ?? 'boxed', rules: resolveRules(opts.rules) };
-    const pool = new Piscina({ filename: WORKER_URL, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
-    const grader = new Grader(pool, settings, threads, timeoutMs, opts.customReward ? resolve(opts.customReward) : undefined);
+    const pool = new Piscina({
+      filename: WORKER_URL,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: 60_000,
+    });
+    const grader = new Grader(
+      pool,
+      settings,
+      threads,
+      timeoutMs,
+      opts.customReward ? resolve(opts.customReward) : undefined,
+    );
     try {
       await grader.warm();
     } catch (err) {
@@ -72,20 +83,21 @@ export class Grader {
     const out = new Array<Graded>(items.length);
     const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(items.length / (this.threads * 4))));
     const queue: number[][] = [];
-    for (let i = 0; i < items.length; i += chunk) queue.push(Array.from({ length: Math.min(chunk, items.length - i) }, (_, j) => i + j));
+    for (let i = 0; i < items.length; i += chunk)
+      queue.push(Array.from({ length: Math.min(chunk, items.length - i) }, (_, j) => i + j));
     const worker = async () => {
       for (let idx = queue.shift(); idx !== undefined; idx = queue.shift()) {
         if (this.needsWarm) await this.warm();
         const result = await this.runWithBudget(idx.map((i) => items[i]));
-        if (result) {
+        if (Array.isArray(result)) {
           idx.forEach((i, j) => {
             out[i] = result[j];
           });
         } else if (idx.length > 1) {
-          // Retry alone so only the stuck item times out.
+          // Retry alone so only the stuck (or crashing) item fails.
           for (const i of idx) queue.unshift([i]);
         } else {
-          out[idx[0]] = timedOut(items[idx[0]], this.settings.rules);
+          out[idx[0]] = failed(items[idx[0]], this.settings.rules, result.reason);
         }
       }
     };
@@ -93,18 +105,25 @@ export class Grader {
     return out;
   }
 
-  /** Runs one task; null when it ran out of time (its worker has then been terminated). */
-  private async runWithBudget(items: GradeItem[]): Promise<Graded[] | null> {
+  /**
+   * Runs one task. On time-out its worker is terminated; on a crash (the worker died, say out of
+   * memory) the pool replaces it. Either way the caller gets the reason instead of an exception.
+   */
+  private async runWithBudget(items: GradeItem[]): Promise<Graded[] | { reason: string }> {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), this.timeoutMs);
     try {
-      return (await this.pool.run({ items, settings: this.settings, customReward: this.customReward } satisfies Task, { signal: ac.signal })) as Graded[];
+      return (await this.pool.run(
+        { items, settings: this.settings, customReward: this.customReward } satisfies Task,
+        { signal: ac.signal },
+      )) as Graded[];
     } catch (err) {
-      if (ac.signal.aborted) {
-        this.needsWarm = true;
-        return null;
-      }
-      throw err;
+      this.needsWarm = true;
+      return {
+        reason: ac.signal.aborted
+          ? TIMEOUT_REASON
+          : `error: ${err instanceof Error ? err.message : String(err)}`,
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -117,12 +136,11 @@ export class Grader {
   }
 }
 
-/** A timed-out item counts as a wrong answer (as in the original harness), formatted if its form says so. */
-function timedOut(item: GradeItem, rules: RewardRules): Graded {
+/** A timed-out (or crashed) item counts as a wrong answer, as in the original harness, formatted if its form says so. */
+function failed(item: GradeItem, rules: RewardRules, reason: string): Graded {
   const finished = item.finished ?? true;
   const formatted = isFormatted(String(item.response ?? ''), finished, rules.format);
-  const verdict = { correct: false, extracted: null, reason: TIMEOUT_REASON };
-  // extracted is unknown; under 'none' a timeout still counts as an answer, so reward it as wrong.
-  const reward = rewardOf({ ...verdict, extracted: '' }, formatted, finished, rules);
-  return { ...verdict, formatted, reward };
+  // extracted is unknown; under 'none' the item still counts as answered (wrong), not as no-answer.
+  const reward = rewardOf({ correct: false, extracted: '', reason }, formatted, finished, rules);
+  return { correct: false, extracted: null, reason, formatted, reward };
 }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gradeItem, isFormatted, ORIGINAL_REWARD_RULES, resolveRules, type RewardRules, ZOO_REWARD_RULES } from './index.ts';
+import {
+  gradeItem,
+  isFormatted,
+  ORIGINAL_REWARD_RULES,
+  type RewardRules,
+  resolveRules,
+  ZOO_REWARD_RULES,
+} from './index.ts';
 
 const grade = (gold: string, response: string, rules: RewardRules = ORIGINAL_REWARD_RULES, finished = true) =>
   gradeItem({ gold, response, finished }, { extract: 'boxed', rules });
@@ -15,9 +22,12 @@ describe('reward rules: the original table (+1 / -0.5 / -1, strict format)', () 
     assert.equal(g.formatted, false);
     assert.equal(g.correct, true);
   });
-  it('strict: two boxes are not one final answer', () => assert.equal(grade('5', '\\boxed{4} no wait \\boxed{5}').formatted, false));
-  it('strict: an unclosed box is not formatted', () => assert.equal(grade('5', 'so \\boxed{5').formatted, false));
-  it('strict: text after the stop word is ignored', () => assert.equal(grade('5', '\\boxed{5}<|im_end|>\\boxed{6}').reward, 1));
+  it('strict: two boxes are not one final answer', () =>
+    assert.equal(grade('5', '\\boxed{4} no wait \\boxed{5}').formatted, false));
+  it('strict: an unclosed box is not formatted', () =>
+    assert.equal(grade('5', 'so \\boxed{5').formatted, false));
+  it('strict: text after the stop word is ignored', () =>
+    assert.equal(grade('5', '\\boxed{5}<|im_end|>\\boxed{6}').reward, 1));
 });
 
 describe("reward rules: format 'original' (SimpleRL v0)", () => {
@@ -27,7 +37,8 @@ describe("reward rules: format 'original' (SimpleRL v0)", () => {
     assert.equal(grade('5', '\\boxed{4} no wait \\boxed{5}', rules).reward, 1);
   });
   it('ignores truncation', () => assert.equal(grade('5', '\\boxed{5}', rules, false).reward, 1));
-  it('a box cut off by the stop word does not count', () => assert.equal(grade('5', 'answer 5 <|im_end|> \\boxed{5}', rules).reward, -1));
+  it('a box cut off by the stop word does not count', () =>
+    assert.equal(grade('5', 'answer 5 <|im_end|> \\boxed{5}', rules).reward, -1));
 });
 
 describe("reward rules: format 'none' and the Zoo preset", () => {
@@ -46,9 +57,13 @@ describe("reward rules: format 'none' and the Zoo preset", () => {
 });
 
 describe('resolveRules', () => {
-  it('fills defaults from the original table', () => assert.deepEqual(resolveRules({ wrong: 0 }), { ...ORIGINAL_REWARD_RULES, wrong: 0 }));
+  it('fills defaults from the original table', () =>
+    assert.deepEqual(resolveRules({ wrong: 0 }), { ...ORIGINAL_REWARD_RULES, wrong: 0 }));
   it('rejects non-finite values and unknown formats, naming the field', () => {
     assert.throws(() => resolveRules({ correct: Number.NaN }), /correct/);
-    assert.throws(() => resolveRules({ format: 'loose' as 'none' }), /format must be one of strict, original, none/);
+    assert.throws(
+      () => resolveRules({ format: 'loose' as 'none' }),
+      /format must be one of strict, original, none/,
+    );
   });
 });

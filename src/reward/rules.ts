@@ -21,19 +21,35 @@ export interface RewardRules {
 }
 
 /** SimpleRL v0's table (+1 / -0.5 / -1, and -1 for a truncated response) with the strict format rule. */
-export const ORIGINAL_REWARD_RULES: RewardRules = Object.freeze({ correct: 1, wrong: -0.5, noAnswer: -1, truncated: -1, format: 'strict' });
+export const ORIGINAL_REWARD_RULES: RewardRules = Object.freeze({
+  correct: 1,
+  wrong: -0.5,
+  noAnswer: -1,
+  truncated: -1,
+  format: 'strict',
+});
 
 /** SimpleRL-Zoo's correctness-only reward: 1 when correct, else 0. */
-export const ZOO_REWARD_RULES: RewardRules = Object.freeze({ correct: 1, wrong: 0, noAnswer: 0, truncated: 0, format: 'none' });
+export const ZOO_REWARD_RULES: RewardRules = Object.freeze({
+  correct: 1,
+  wrong: 0,
+  noAnswer: 0,
+  truncated: 0,
+  format: 'none',
+});
 
 export const REWARD_FORMATS = ['strict', 'original', 'none'] as const;
 
 export function resolveRules(rules: Partial<RewardRules> = {}): RewardRules {
   const r = { ...ORIGINAL_REWARD_RULES, ...rules };
   for (const key of ['correct', 'wrong', 'noAnswer', 'truncated'] as const) {
-    if (typeof r[key] !== 'number' || !Number.isFinite(r[key])) throw new Error(`reward rules: ${key} must be a finite number, got ${String(r[key])}`);
+    if (typeof r[key] !== 'number' || !Number.isFinite(r[key]))
+      throw new Error(`reward rules: ${key} must be a finite number, got ${String(r[key])}`);
   }
-  if (!REWARD_FORMATS.includes(r.format)) throw new Error(`reward rules: format must be one of ${REWARD_FORMATS.join(', ')}, got ${String(r.format)}`);
+  if (!REWARD_FORMATS.includes(r.format))
+    throw new Error(
+      `reward rules: format must be one of ${REWARD_FORMATS.join(', ')}, got ${String(r.format)}`,
+    );
   return r;
 }
 
@@ -72,7 +88,12 @@ function cutAtStop(text: string): string {
  * then an unformatted one (or, under 'none', one with no answer) gets `noAnswer`; then
  * `correct` or `wrong` from the verdict.
  */
-export function rewardOf(verdict: Verdict, formatted: boolean, finished: boolean, rules: RewardRules): number {
+export function rewardOf(
+  verdict: Verdict,
+  formatted: boolean,
+  finished: boolean,
+  rules: RewardRules,
+): number {
   if (!finished && rules.format !== 'original') return rules.truncated;
   if (!formatted) return rules.noAnswer;
   if (rules.format === 'none' && verdict.extracted === null) return rules.noAnswer;

@@ -10,7 +10,11 @@ describe('verify: hand-labelled cases (any mode)', () => {
       for (const c of CASES.filter((x) => x.category === category)) {
         it(`${c.why} (${c.equal ? 'equal' : 'not equal'})`, () => {
           const v = verify(c.gold, c.pred, { extract: 'any' });
-          assert.equal(v.correct, c.equal, `gold ${JSON.stringify(c.gold)} pred ${JSON.stringify(c.pred)} → ${JSON.stringify(v)}`);
+          assert.equal(
+            v.correct,
+            c.equal,
+            `gold ${JSON.stringify(c.gold)} pred ${JSON.stringify(c.pred)} → ${JSON.stringify(v)}`,
+          );
         });
       }
     });
@@ -20,7 +24,10 @@ describe('verify: hand-labelled cases (any mode)', () => {
 describe('extractAnswer', () => {
   it('boxed mode reads only the final box', () => {
     assert.equal(extractAnswer('so $x = 3$ and the answer is 3', 'boxed'), null);
-    assert.equal(extractAnswer('first \\boxed{1}, then after checking \\boxed{\\frac{1}{2}}', 'boxed'), '\\frac{1}{2}');
+    assert.equal(
+      extractAnswer('first \\boxed{1}, then after checking \\boxed{\\frac{1}{2}}', 'boxed'),
+      '\\frac{1}{2}',
+    );
   });
   it('boxed mode keeps nested braces', () => {
     assert.equal(extractAnswer('\\boxed{\\frac{\\sqrt{3}}{2}}', 'boxed'), '\\frac{\\sqrt{3}}{2}');
@@ -70,9 +77,17 @@ describe('answersEquivalent (maj@k)', () => {
 
 describe('verify: verdict shape', () => {
   it('reports the extracted answer and the reason', () => {
-    assert.deepEqual(verify('$\\frac12$', 'so \\boxed{0.5}'), { correct: true, extracted: '0.5', reason: 'equal' });
+    assert.deepEqual(verify('$\\frac12$', 'so \\boxed{0.5}'), {
+      correct: true,
+      extracted: '0.5',
+      reason: 'equal',
+    });
     assert.deepEqual(verify('3', 'so \\boxed{4}'), { correct: false, extracted: '4', reason: 'not-equal' });
-    assert.deepEqual(verify('3', 'the answer is 3'), { correct: false, extracted: null, reason: 'no-answer' });
+    assert.deepEqual(verify('3', 'the answer is 3'), {
+      correct: false,
+      extracted: null,
+      reason: 'no-answer',
+    });
   });
   it('defaults to boxed extraction', () => {
     assert.equal(verify('3', 'the answer is 3').correct, false);

@@ -28,7 +28,12 @@ export function goldAnswer(gold: string): string | null {
   if (boxed !== null) return boxed;
   if (!/[$]|\\\(|\\\[/.test(g)) {
     // A bare "1,22" or "0,5" is a decimal comma (as Math-Verify reads bare numbers); "1,2" stays a list.
-    if (/^-?\d+,\d+$/.test(g) && !/^-?[1-9]\d{0,2}(?:,\d{3})+$/.test(g) && (/^-?0,/.test(g) || !/,\d$/.test(g))) return g.replace(',', '.');
+    if (
+      /^-?\d+,\d+$/.test(g) &&
+      !/^-?[1-9]\d{0,2}(?:,\d{3})+$/.test(g) &&
+      (/^-?0,/.test(g) || !/,\d$/.test(g))
+    )
+      return g.replace(',', '.');
     const whole = normalizeAnswer(g);
     if (whole !== '' && parseAnswer(whole) !== null) return whole;
   }
@@ -57,6 +62,10 @@ export function verify(gold: string, response: string, opts: VerifyOptions = {})
     const correct = answersEquivalent(g, extracted);
     return { correct, extracted, reason: correct ? 'equal' : 'not-equal' };
   } catch (err) {
-    return { correct: false, extracted: null, reason: `error: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      correct: false,
+      extracted: null,
+      reason: `error: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }

@@ -1,5 +1,6 @@
 // The one place where a training run starts its engine: scale-out (engine.nproc > 1, torchrun) plugs in here.
-import { EngineClient } from '../engine/index.ts';
+import type { EngineClient } from '../engine/index.ts';
+import { startEngineRanks } from '../engine/launch.ts';
 
 export const ENGINE_START_ERROR = 'cannot start the engine';
 
@@ -14,13 +15,8 @@ export async function startEngine(
   settings: EngineSettings,
   onLog?: (line: string) => void,
 ): Promise<EngineClient> {
-  if (settings.nproc !== 1) {
-    throw new Error(
-      `${ENGINE_START_ERROR}: engine.nproc=${settings.nproc} needs the torchrun launcher, which is not built yet. ` +
-        'Fix: engine.nproc=1.',
-    );
-  }
-  return EngineClient.start({
+  // nproc > 1: torchrun with nproc ranks per node (src/engine/launch.ts); nproc 1: one process, as before
+  return startEngineRanks(settings.nproc, {
     ...(settings.python !== null ? { python: settings.python } : {}),
     device: settings.device,
     ...(settings.threads !== null ? { threads: settings.threads } : {}),

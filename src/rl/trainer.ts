@@ -177,6 +177,10 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
   let numOptimizerSteps = resumeFrom?.controller.num_optimizer_steps ?? 0;
   let step = resumeFrom?.step ?? 0;
 
+  if (step >= totalSteps) {
+    log(`simplerl: ${runDir} is already complete (step ${step}/${totalSteps}); raise run.max_steps to go on`);
+    return { runDir, step, totalSteps, lastCheckpoint: resumeFrom, lastMetrics: null, aborted: false };
+  }
   const engine = hooks.engine ?? (await startEngine(cfg.engine));
   let grader: RewardGrader;
   try {
@@ -227,6 +231,13 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
       numOptimizerSteps += row.numOptimizerSteps;
       if (val !== null && (step % cfg.eval.every === 0 || step === totalSteps)) {
         Object.assign(row.metrics, await evaluate(cfg, engine, grader, tok, val, stopIds));
+      }
+      const broken = Object.entries(row.metrics).filter(([k, v]) => k !== 'time' && !Number.isFinite(v));
+      if (broken.length > 0) {
+        throw new Error(
+          `${TRAIN_ERROR}: step ${step} diverged: ${broken.map(([k, v]) => `${k}=${v}`).join(', ')}. The last ` +
+            `complete checkpoint is ${lastCheckpoint?.dir ?? 'none'}; lower optim.actor_lr or optim.grad_clip and --resume.`,
+        );
       }
       metrics.append(row.metrics);
       lastMetrics = row.metrics;
@@ -458,11 +469,13 @@ async function trainStep(ctx: StepContext): Promise<{ metrics: MetricsRow; numOp
   klCtl.update(mean(klSeq), samples.length);
   const lens = samples.map((s) => s.numTokens);
   const seconds = (t4 - t0) / 1000;
+  const rewardMean = mean(scores);
   const row: MetricsRow = {
     step,
     time: new Date().toISOString(),
     'data/epoch': epoch,
-    'reward/mean': mean(scores),
+    'reward/mean': rewardMean,
+    'reward/std': Math.sqrt(mean(Array.from(scores, (x) => (x - rewardMean) ** 2))),
     'acc/train': mean(grades.map((g) => (g.correct ? 1 : 0))),
     'format/rate': mean(grades.map((g) => (g.formatted ? 1 : 0))),
     'response_len/mean': mean(lens),
@@ -492,7 +505,9 @@ interface TrainStats {
   kl?: number;
   entropy?: number;
   clipFrac?: number;
+  ratioMean?: number;
   vfLoss?: number;
+  vfClipFrac?: number;
   gradNorm: number;
   lr: number;
   numTokens: number;
@@ -571,10 +586,12 @@ function aggregate(prefix: 'actor' | 'critic', stats: TrainStats[]): Record<stri
           ['kl', 'kl_loss'],
           ['entropy', 'entropy'],
           ['clipFrac', 'clip_frac'],
+          ['ratioMean', 'ratio_mean'],
           ['gradNorm', 'grad_norm'],
         ]
       : [
           ['vfLoss', 'vf_loss'],
+          ['vfClipFrac', 'vf_clip_frac'],
           ['gradNorm', 'grad_norm'],
         ];
   const out: Record<string, number> = {};

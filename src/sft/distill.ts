@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { type FieldMapping, loadProblemsReport, type Problem } from '../data/problems.ts';
 import { Grader, type GraderOptions } from '../reward/index.ts';
 import { checkPromptTemplate, renderPrompt } from '../tokenizer/prompts.ts';
@@ -34,6 +34,13 @@ export interface DistillOptions {
   /** Prompt template name or custom string with {input} (default qwen25-math-cot); `chat` needs `tokenizer`. */
   promptTemplate?: string;
   tokenizer?: TextTokenizer;
+  /**
+   * Template of the `prompt` written to the SFT data, when the student is prompted differently from
+   * the teacher (e.g. a QwQ teacher in its chat format, a base-model student with qwen25-math-cot).
+   * Default: the teacher's prompt. `chat` uses `studentTokenizer`.
+   */
+  sftPromptTemplate?: string;
+  studentTokenizer?: TextTokenizer;
   /** Stop strings sent to the teacher. */
   stop?: string[];
   /** Problems per request (default 8). */
@@ -50,8 +57,12 @@ export interface DistillOptions {
   /** Retries of a failed request (network error, 429, 5xx); default 2. */
   retries?: number;
   grader?: GraderOptions;
-  /** Progress callback after each request. */
+  /** Progress callback after each batch written. */
   onProgress?: (stats: DistillStats) => void;
+  /** Continue an interrupted run from `out.partial` (its settings must match). */
+  resume?: boolean;
+  /** Stops before the next request when aborted; the partial output can be resumed. */
+  signal?: AbortSignal;
 }
 
 export interface DistillStats {
@@ -66,10 +77,32 @@ export interface DistillStats {
   seconds: number;
 }
 
+/** Error prefix of a resume whose settings differ from the interrupted run. */
+export const DISTILL_RESUME_MISMATCH = 'cannot resume distill';
+
+interface BatchResult {
+  text: string;
+  numSamples: number;
+  numCorrect: number;
+  numKept: number;
+  numTruncated: number;
+  numProblemsSolved: number;
+  numProblems: number;
+}
+
+interface Progress {
+  settings: Record<string, unknown>;
+  numBatchesDone: number;
+  bytes: number;
+  stats: DistillStats;
+}
+
 /**
  * Samples `n` solutions per problem from a teacher endpoint, grades them with the verifier and writes
- * the ones it accepts (correct and finished) as SFT data. The output is written to `out.partial` and
- * renamed when complete.
+ * the ones it accepts (correct and finished) as SFT data, in problem order whatever order the
+ * concurrent requests finish in. Lines go to `out.partial`, with `out.partial.json` recording how many
+ * batches are complete; `resume: true` continues an interrupted run from there (same settings
+ * required), and the file is renamed to `out` when complete.
  */
 export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
   const n = opts.n ?? 4;
@@ -77,6 +110,7 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
   const concurrency = opts.concurrency ?? 2;
   const template = opts.promptTemplate ?? 'qwen25-math-cot';
   checkPromptTemplate(template);
+  if (opts.sftPromptTemplate !== undefined) checkPromptTemplate(opts.sftPromptTemplate);
   for (const [name, v] of [
     ['n', n],
     ['batchSize', batchSize],
@@ -86,8 +120,27 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
       throw new Error(`distill: ${name} must be a positive integer, got ${v}`);
   const url = completionsUrl(opts.teacher);
   const { problems } = await loadProblemsReport(opts.data, { fields: opts.fields, limit: opts.limit });
+  const sampling = {
+    temperature: opts.temperature ?? 0.7,
+    top_p: opts.topP ?? 1,
+    max_tokens: opts.maxTokens ?? 2048,
+    ...(opts.stop?.length ? { stop: opts.stop } : {}),
+  };
+  const seed = opts.seed ?? 0;
+  const settings: Record<string, unknown> = {
+    data: resolve(opts.data),
+    numProblems: problems.length,
+    model: opts.model,
+    n,
+    batchSize,
+    template,
+    sftTemplate: opts.sftPromptTemplate ?? null,
+    seed,
+    maxPerProblem: opts.maxPerProblem ?? null,
+    ...sampling,
+  };
   const started = Date.now();
-  const stats: DistillStats = {
+  let stats: DistillStats = {
     numProblems: problems.length,
     numProblemsDone: 0,
     numSamples: 0,
@@ -99,39 +152,66 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
   };
   await mkdir(dirname(opts.out), { recursive: true });
   const partial = `${opts.out}.partial`;
-  const stream = createWriteStream(partial);
+  const progressPath = `${partial}.json`;
+  let numBatchesDone = 0;
+  let bytes = 0;
+  if (opts.resume && existsSync(progressPath) && existsSync(partial)) {
+    const saved = JSON.parse(await readFile(progressPath, 'utf8')) as Progress;
+    for (const key of new Set([...Object.keys(settings), ...Object.keys(saved.settings)]))
+      if (JSON.stringify(settings[key]) !== JSON.stringify(saved.settings[key]))
+        throw new Error(
+          `${DISTILL_RESUME_MISMATCH} ${partial}: ${key} was ${JSON.stringify(saved.settings[key])}, now ${JSON.stringify(settings[key])} (rerun without resume to start over)`,
+        );
+    if ((await stat(partial)).size < saved.bytes)
+      throw new Error(
+        `${DISTILL_RESUME_MISMATCH} ${partial}: shorter than the ${saved.bytes} bytes recorded in ${progressPath}`,
+      );
+    await truncate(partial, saved.bytes);
+    ({ numBatchesDone, bytes } = saved);
+    stats = { ...saved.stats };
+  }
+  const stream = createWriteStream(partial, { flags: numBatchesDone > 0 ? 'a' : 'w' });
   const grader = await Grader.create({ extract: 'boxed', ...opts.grader });
+  const priorSeconds = stats.seconds;
   try {
     const batches: Problem[][] = [];
     for (let i = 0; i < problems.length; i += batchSize) batches.push(problems.slice(i, i + batchSize));
-    let next = 0;
-    // Batches finish out of order with concurrency > 1; lines are written in batch order so that the
-    // output is the same for the same seed.
-    const done = new Map<number, string>();
-    let numWritten = 0;
-    const flush = async () => {
-      while (done.has(numWritten)) {
-        const text = done.get(numWritten) as string;
-        done.delete(numWritten++);
-        if (text.length > 0 && !stream.write(text)) await once(stream, 'drain');
+    let next = numBatchesDone;
+    // Batches finish out of order with concurrency > 1; they are written in batch order so that the
+    // output is the same for the same seed, and so that the progress record is a clean prefix.
+    const done = new Map<number, BatchResult>();
+    let flushing = Promise.resolve();
+    const flushInOrder = async () => {
+      while (done.has(numBatchesDone)) {
+        const r = done.get(numBatchesDone) as BatchResult;
+        done.delete(numBatchesDone);
+        if (r.text.length > 0)
+          await new Promise<void>((ok, fail) => stream.write(r.text, (err) => (err ? fail(err) : ok())));
+        bytes += Buffer.byteLength(r.text);
+        numBatchesDone++;
+        stats.numProblemsDone += r.numProblems;
+        stats.numSamples += r.numSamples;
+        stats.numCorrect += r.numCorrect;
+        stats.numKept += r.numKept;
+        stats.numTruncated += r.numTruncated;
+        stats.numProblemsSolved += r.numProblemsSolved;
+        stats.seconds = priorSeconds + (Date.now() - started) / 1000;
+        const progress: Progress = { settings, numBatchesDone, bytes, stats };
+        await writeFile(`${progressPath}.tmp`, JSON.stringify(progress));
+        await rename(`${progressPath}.tmp`, progressPath);
+        opts.onProgress?.({ ...stats });
       }
     };
-    const worker = async () => {
-      for (let b = next++; b < batches.length; b = next++) {
+    // The first failure stops the others from taking new batches; all settle before the output closes.
+    let failure: { error: unknown } | undefined;
+    const work = async () => {
+      for (let b = next++; b < batches.length && !failure; b = next++) {
+        if (opts.signal?.aborted) throw new Error('distill: aborted (resume to continue)');
         const batch = batches[b];
         const prompts = batch.map((p) => renderPrompt(template, p.problem, opts.tokenizer));
         const res = await postCompletions(
           url,
-          {
-            model: opts.model,
-            prompt: prompts,
-            n,
-            temperature: opts.temperature ?? 0.7,
-            top_p: opts.topP ?? 1,
-            max_tokens: opts.maxTokens ?? 2048,
-            seed: (opts.seed ?? 0) + b * batchSize,
-            ...(opts.stop?.length ? { stop: opts.stop } : {}),
-          },
+          { model: opts.model, prompt: prompts, n, seed: seed + b * batchSize, ...sampling },
           { apiKey: opts.apiKey, retries: opts.retries },
         );
         const items = res.choices.map((c) => ({
@@ -140,43 +220,62 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
           finished: c.finish_reason !== 'length',
         }));
         const graded = await grader.grade(items);
+        const r: BatchResult = {
+          text: '',
+          numSamples: items.length,
+          numCorrect: 0,
+          numKept: 0,
+          numTruncated: 0,
+          numProblemsSolved: 0,
+          numProblems: batch.length,
+        };
         const lines: string[] = [];
         for (let i = 0; i < batch.length; i++) {
           let numKeptHere = 0;
           for (let j = 0; j < n; j++) {
             const k = i * n + j;
-            stats.numSamples++;
-            if (!items[k].finished) stats.numTruncated++;
+            if (!items[k].finished) r.numTruncated++;
             if (!graded[k].correct) continue;
-            stats.numCorrect++;
+            r.numCorrect++;
             if (!items[k].finished) continue;
             if (opts.maxPerProblem !== undefined && numKeptHere >= opts.maxPerProblem) continue;
             numKeptHere++;
             const record: SftRecord = {
-              prompt: prompts[i],
+              prompt:
+                opts.sftPromptTemplate === undefined
+                  ? prompts[i]
+                  : renderPrompt(opts.sftPromptTemplate, batch[i].problem, opts.studentTokenizer),
               response: items[k].response,
               problem_id: batch[i].id,
               problem: batch[i].problem,
             };
             lines.push(`${JSON.stringify(record)}\n`);
           }
-          if (numKeptHere > 0) stats.numProblemsSolved++;
-          stats.numKept += numKeptHere;
+          if (numKeptHere > 0) r.numProblemsSolved++;
+          r.numKept += numKeptHere;
         }
-        stats.numProblemsDone += batch.length;
-        done.set(b, lines.join(''));
-        await flush();
-        stats.seconds = (Date.now() - started) / 1000;
-        opts.onProgress?.({ ...stats });
+        r.text = lines.join('');
+        done.set(b, r);
+        flushing = flushing.then(flushInOrder);
+        await flushing;
+      }
+    };
+    const worker = async () => {
+      try {
+        await work();
+      } catch (error) {
+        failure ??= { error };
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+    if (failure) throw failure.error;
   } finally {
     await grader.close();
     stream.end();
     await once(stream, 'close');
   }
   await rename(partial, opts.out);
-  stats.seconds = (Date.now() - started) / 1000;
+  await rm(progressPath, { force: true });
+  stats.seconds = priorSeconds + (Date.now() - started) / 1000;
   return stats;
 }

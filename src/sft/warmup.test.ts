@@ -2,6 +2,7 @@
 // sft teaches a tiny random model one answer, serve exposes it, distill keeps only verified samples.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { SERVE_READY_LINE } from '../cli/commands/serve.ts';
 import { EngineClient } from '../engine/index.ts';
 import { Grader } from '../reward/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
-import { runDistill, type SftRecord } from './distill.ts';
+import { DISTILL_RESUME_MISMATCH, type DistillOptions, runDistill, type SftRecord } from './distill.ts';
 import { GenerateBatcher } from './generate-batcher.ts';
 import { runSft, type SftResult } from './sft.ts';
 
@@ -228,6 +229,7 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
       temperature: 0,
       maxTokens: 16,
       promptTemplate: '{input}\n',
+      sftPromptTemplate: 'Q: {input}',
       batchSize: 2,
       concurrency: 2,
     });
@@ -242,7 +244,8 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
     assert.deepEqual(records.map((r) => r.problem_id).sort(), ['p0', 'p0', 'p2', 'p2', 'p4', 'p4']);
     for (const r of records) {
       assert.equal(r.response, RESPONSE);
-      assert.equal(r.prompt, `${problems.find((p) => p.id === r.problem_id)?.problem}\n`);
+      // the teacher saw `{input}\n`; the SFT data carries the student's prompt
+      assert.equal(r.prompt, `Q: ${problems.find((p) => p.id === r.problem_id)?.problem}`);
     }
   });
 
@@ -254,7 +257,7 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
     }));
     await writeFile(join(dir, 'sampled.jsonl'), problems.map((p) => `${JSON.stringify(p)}\n`).join(''));
     const out = join(dir, 'sampled-out.jsonl');
-    const distill = (path: string) =>
+    const distill = (path: string, extra: Partial<DistillOptions> = {}) =>
       runDistill({
         teacher: `${server.url}/v1`,
         model: modelName,
@@ -268,6 +271,7 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
         concurrency: 2,
         seed: 7,
         maxPerProblem: 2,
+        ...extra,
       });
     const stats = await distill(out);
     // the same seed gives the same file, whatever order the concurrent requests finish in
@@ -283,6 +287,22 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as SftRecord);
     assert.equal(records.length, stats.numKept);
+    // interrupted after the first batch, then resumed: the same file and counts as one go
+    const resumed = join(dir, 'sampled-resumed.jsonl');
+    const ac = new AbortController();
+    await assert.rejects(
+      distill(resumed, { signal: ac.signal, onProgress: () => ac.abort() }),
+      /distill: aborted \(resume to continue\)/,
+    );
+    assert.ok(existsSync(`${resumed}.partial`) && existsSync(`${resumed}.partial.json`));
+    await assert.rejects(
+      distill(resumed, { resume: true, n: 2 }),
+      (e: Error) => e.message.startsWith(DISTILL_RESUME_MISMATCH) && /n was 3, now 2/.test(e.message),
+    );
+    const again = await distill(resumed, { resume: true });
+    assert.equal(await readFile(resumed, 'utf8'), await readFile(out, 'utf8'));
+    assert.deepEqual({ ...again, seconds: 0 }, { ...stats, seconds: 0 });
+    assert.ok(!existsSync(`${resumed}.partial.json`));
     const grader = await Grader.create({ threads: 1 });
     try {
       const graded = await grader.grade(

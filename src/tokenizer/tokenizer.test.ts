@@ -108,6 +108,7 @@ print(json.dumps(out))
       pad: number;
       len: number;
       chat: string;
+      beyond: string;
     };
     const ours = SAMPLES.map((s) => tok.encode(s));
     assert.deepEqual(py.auto, ours);
@@ -123,6 +124,8 @@ print(json.dumps(out))
     assert.equal(py.eos, tok.eosTokenIds[0]);
     assert.equal(py.pad, tok.padTokenId);
     assert.equal(py.len, tok.vocabSize);
+    assert.equal(py.beyond, tok.decode([45, tok.vocabSize, tok.vocabSize + 5, 46]));
+    assert.equal(py.beyond, tok.decode([45, 46]));
     assert.equal(
       py.chat,
       tok.applyChatTemplate([{ role: 'user', content: 'Solve x' }], { addGenerationPrompt: true }),

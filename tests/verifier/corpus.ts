@@ -373,43 +373,78 @@ const KINDS: ((r: Rng) => Case)[] = [
       category: 'base',
       gold: `${s}_5`,
       same: [`${s}_5`, `${s}_{5}`],
-      different: [`${s}`.replace(/\d$/, (c) => `${(Number(c) + 1) % 5}`) + '_5'],
+      different: [`${`${s}`.replace(/\d$/, (c) => `${(Number(c) + 1) % 5}`)}_5`],
     };
   },
   (r) => {
     const w = int(r, 1, 9);
     const d = int(r, 2, 9);
     const n = int(r, 1, d - 1);
-    return { category: 'mixed-number', gold: `\\frac{${w * d + n}}{${d}}`, same: [`${w}\\frac{${n}}{${d}}`, `\\frac{${w * d + n}}{${d}}`], different: [`${w}\\frac{${n + 1}}{${d}}`, `\\frac{${w * d + n}}{${d + 1}}`] };
+    return {
+      category: 'mixed-number',
+      gold: `\\frac{${w * d + n}}{${d}}`,
+      same: [`${w}\\frac{${n}}{${d}}`, `\\frac{${w * d + n}}{${d}}`],
+      different: [`${w}\\frac{${n + 1}}{${d}}`, `\\frac{${w * d + n}}{${d + 1}}`],
+    };
   },
   (r) => {
     const m = pick(r, [2, 3, 5, 6, 7]);
     const k = int(r, 1, 5);
-    return { category: 'rationalised', gold: `\\frac{${k}}{\\sqrt{${m}}}`, same: [`\\frac{${k}\\sqrt{${m}}}{${m}}`, `\\frac{${k}}{\\sqrt{${m}}}`], different: [`\\frac{${k}\\sqrt{${m}}}{${m + 1}}`, `\\frac{\\sqrt{${m}}}{${k + 1}}`] };
+    return {
+      category: 'rationalised',
+      gold: `\\frac{${k}}{\\sqrt{${m}}}`,
+      same: [`\\frac{${k}\\sqrt{${m}}}{${m}}`, `\\frac{${k}}{\\sqrt{${m}}}`],
+      different: [`\\frac{${k}\\sqrt{${m}}}{${m + 1}}`, `\\frac{\\sqrt{${m}}}{${k + 1}}`],
+    };
   },
   (r) => {
     const a = int(r, 1, 9);
     const b = int(r, 1, 9);
-    return { category: 'two-variables', gold: `${a}x + ${b}y`, same: [`${b}y + ${a}x`, `${a} x+${b} y`], different: [`${b}x + ${a}y`.replace(`${a}x + ${b}y`, `${a}x - ${b}y`), `${a}x + ${b + 1}y`] };
+    return {
+      category: 'two-variables',
+      gold: `${a}x + ${b}y`,
+      same: [`${b}y + ${a}x`, `${a} x+${b} y`],
+      different: [`${b}x + ${a}y`.replace(`${a}x + ${b}y`, `${a}x - ${b}y`), `${a}x + ${b + 1}y`],
+    };
   },
   (r) => {
     const a = int(r, -9, 9);
     const b = a + int(r, 1, 9);
-    return { category: 'closed-inequality', gold: `${a} \\le x \\le ${b}`, same: [`[${a}, ${b}]`, `${a} \\leq x \\leq ${b}`, `${b} \\ge x \\ge ${a}`], different: [`(${a}, ${b}]`, `[${a}, ${b + 1}]`, `${a} < x \\le ${b}`] };
+    return {
+      category: 'closed-inequality',
+      gold: `${a} \\le x \\le ${b}`,
+      same: [`[${a}, ${b}]`, `${a} \\leq x \\leq ${b}`, `${b} \\ge x \\ge ${a}`],
+      different: [`(${a}, ${b}]`, `[${a}, ${b + 1}]`, `${a} < x \\le ${b}`],
+    };
   },
   (r) => {
     const a = int(r, 1, 9);
     const b = int(r, 1, 9);
-    return { category: 'ratio', gold: `${a}:${b}`, same: [`${a}:${b}`, `${2 * a}:${2 * b}`], different: [`${b + (a === b ? 1 : 0)}:${a}`, `${a}:${b + 1}`] };
+    return {
+      category: 'ratio',
+      gold: `${a}:${b}`,
+      same: [`${a}:${b}`, `${2 * a}:${2 * b}`],
+      different: [`${b + (a === b ? 1 : 0)}:${a}`, `${a}:${b + 1}`],
+    };
   },
   (r) => {
     const e = int(r, 1, 4);
     const b = pick(r, [2, 3, 10]);
-    return { category: 'negative-exponent', gold: `\\frac{1}{${b ** e}}`, same: [`${b}^{-${e}}`, `\\frac{1}{${b}^{${e}}}`], different: [`${b}^{${e}}`, `-${b ** e}`] };
+    return {
+      category: 'negative-exponent',
+      gold: `\\frac{1}{${b ** e}}`,
+      same: [`${b}^{-${e}}`, `\\frac{1}{${b}^{${e}}}`],
+      different: [`${b}^{${e}}`, `-${b ** e}`],
+    };
   },
   (r) => {
     const k = int(r, 2, 9);
-    return { category: 'e-constant', gold: `${k}e`, same: [`${k}e`, `e \\cdot ${k}`], different: [`${k}`, `e^{${k}}`] };
+    return {
+      category: 'e-constant',
+      gold: `${k}e`,
+      same: [`${k}e`, `e \\cdot ${k}`],
+      different: [`${k}`, `e^{${k}}`],
+    };
   },
 ];
 
@@ -427,7 +462,8 @@ const PRED_WRAPPERS: ((a: string, r: Rng) => string)[] = [
     `Checking an intermediate value \\boxed{${int(r, 100, 200)}} is not final. Thus the final result is \\boxed{${a}}.`,
   (a) => `$$${a}$$`,
   (a) => `The answer is $${a}$.`,
-  (a) => `<think>Let me try small cases first: $1$, $2$, $4$. Wait, recheck.</think>\n\n**Final Answer**\n\\[\n\\boxed{${a}}\n\\]`,
+  (a) =>
+    `<think>Let me try small cases first: $1$, $2$, $4$. Wait, recheck.</think>\n\n**Final Answer**\n\\[\n\\boxed{${a}}\n\\]`,
   (a) => `So the required value is \\(\\displaystyle ${a}\\). $\\blacksquare$`,
 ];
 

@@ -34,7 +34,10 @@ const MATH_VERIFY_BUGS: { name: string; matches: (p: Pair, mv: MvVerdict) => boo
   // latex2sympy has no rule for the unicode degree sign: "135°" fails to parse, so nothing is extracted.
   { name: 'unicode degree sign', matches: (p) => p.pred.includes('°') },
   // "9.8 \times 10^{5}" stays the unevaluated float product 9.8*10**5 and never equals 980000.
-  { name: 'scientific notation vs its integer', matches: (p) => /\\times 10\^/.test(p.gold) && /^\d+$/.test(p.pred.match(/(\d+)\D*$/)?.[1] ?? '') },
+  {
+    name: 'scientific notation vs its integer',
+    matches: (p) => /\\times 10\^/.test(p.gold) && /^\d+$/.test(p.pred.match(/(\d+)\D*$/)?.[1] ?? ''),
+  },
   // A double inequality written the other way round (b ≥ x ≥ a) is compared link by link in order.
   { name: 'reversed double inequality', matches: (p) => /\\ge x \\ge/.test(p.pred) },
   // The expression regex keeps the sentence's full stop ("25/12.") and the parse then fails.
@@ -45,7 +48,9 @@ const MATH_VERIFY_BUGS: { name: string; matches: (p: Pair, mv: MvVerdict) => boo
 
 describe('differential test against Math-Verify', () => {
   const corpus = readJsonl<Pair>(join(DIR, 'corpus.jsonl'));
-  const verdicts = new Map(readJsonl<MvVerdict>(join(DIR, 'mathverify-verdicts.jsonl')).map((v) => [v.id, v]));
+  const verdicts = new Map(
+    readJsonl<MvVerdict>(join(DIR, 'mathverify-verdicts.jsonl')).map((v) => [v.id, v]),
+  );
 
   it('has a Math-Verify verdict for every pair of the corpus', () => {
     assert.ok(corpus.length >= 3000, `corpus has ${corpus.length} pairs`);
@@ -68,28 +73,43 @@ describe('differential test against Math-Verify', () => {
       else unexplained.push(line);
     }
     const agreement = 1 - disagreements / corpus.length;
-    t.diagnostic(`agreement ${(100 * agreement).toFixed(2)}% on ${corpus.length} pairs; ${disagreements} disagreements: ${JSON.stringify(Object.fromEntries(byBug))}`);
-    assert.deepEqual(unexplained, [], `disagreements that are not known Math-Verify bugs:\n${unexplained.join('\n')}`);
+    t.diagnostic(
+      `agreement ${(100 * agreement).toFixed(2)}% on ${corpus.length} pairs; ${disagreements} disagreements: ${JSON.stringify(Object.fromEntries(byBug))}`,
+    );
+    assert.deepEqual(
+      unexplained,
+      [],
+      `disagreements that are not known Math-Verify bugs:\n${unexplained.join('\n')}`,
+    );
     assert.ok(agreement >= 0.98, `agreement ${agreement}`);
   });
 
-  const hasMathVerify = existsSync(PYTHON) && (() => {
-    try {
-      execFileSync(PYTHON, ['-c', 'import math_verify'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const hasMathVerify =
+    existsSync(PYTHON) &&
+    (() => {
+      try {
+        execFileSync(PYTHON, ['-c', 'import math_verify'], { stdio: 'ignore' });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
 
-  it('stored verdicts are what math-verify says now (live spot check of 40 pairs)', { skip: hasMathVerify ? false : 'math-verify is not installed in the Python environment' }, () => {
+  it('stored verdicts are what math-verify says now (live spot check of 40 pairs)', {
+    skip: hasMathVerify ? false : 'math-verify is not installed in the Python environment',
+  }, () => {
     const tmp = mkdtempSync(join(tmpdir(), 'simplerl-mv-'));
     try {
       const step = Math.floor(corpus.length / 40);
       const sample = corpus.filter((_, i) => i % step === 0).slice(0, 40);
       writeFileSync(join(tmp, 'in.jsonl'), sample.map((p) => JSON.stringify(p)).join('\n'));
-      execFileSync(PYTHON, [join(DIR, 'mathverify_oracle.py'), join(tmp, 'in.jsonl'), join(tmp, 'out.jsonl')], { stdio: 'ignore', timeout: 60_000 });
-      for (const live of readJsonl<MvVerdict>(join(tmp, 'out.jsonl'))) assert.equal(live.mv, verdicts.get(live.id)!.mv, `pair ${live.id}`);
+      execFileSync(
+        PYTHON,
+        [join(DIR, 'mathverify_oracle.py'), join(tmp, 'in.jsonl'), join(tmp, 'out.jsonl')],
+        { stdio: 'ignore', timeout: 60_000 },
+      );
+      for (const live of readJsonl<MvVerdict>(join(tmp, 'out.jsonl')))
+        assert.equal(live.mv, verdicts.get(live.id)!.mv, `pair ${live.id}`);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -5,12 +5,91 @@ import { after, before, describe, it } from 'node:test';
 import { answersEquivalent, extractAnswer, Grader, verify } from '../../src/reward/index.ts';
 
 const FRAGMENTS = [
-  '\\frac', '{', '}', '\\sqrt', '^', '_', '(', ')', '[', ']', '\\boxed{', '\\boxed', '\\fbox{', '$', '$$', '\\(', '\\)', '\\[', '\\]',
-  '\\left(', '\\right)', '\\left\\{', '\\right\\}', '0', '1', '7', '42', '3.14', '1,000', 'x', 'y', 'e', 'i', '\\pi', '\\infty',
-  '\\pm', '=', '<', '\\le', '\\ge', '\\ne', '\\approx', ',', ';', ':', '\\begin{pmatrix}', '&', '\\\\', '\\end{pmatrix}', '\\begin{cases}',
-  '!', '.', '%', '\\%', '\\text{', 'answer', 'Answer:', 'final answer is', ' I hope', '\\cup', '\\in', '\\cdot', '\\times', '\\div',
-  '\\sin', '\\log_', '\\ln', '|', '\\mathbb{R}', '^\\circ', '°', '−', '∞', '√', ' ', '\n', '\\', '\\\\\\', 'π', '😀', '\u0000', '\\dfrac12',
-  '10^{10^{10}}', '100000!', '\\binom{10^9}{5}',
+  '\\frac',
+  '{',
+  '}',
+  '\\sqrt',
+  '^',
+  '_',
+  '(',
+  ')',
+  '[',
+  ']',
+  '\\boxed{',
+  '\\boxed',
+  '\\fbox{',
+  '$',
+  '$$',
+  '\\(',
+  '\\)',
+  '\\[',
+  '\\]',
+  '\\left(',
+  '\\right)',
+  '\\left\\{',
+  '\\right\\}',
+  '0',
+  '1',
+  '7',
+  '42',
+  '3.14',
+  '1,000',
+  'x',
+  'y',
+  'e',
+  'i',
+  '\\pi',
+  '\\infty',
+  '\\pm',
+  '=',
+  '<',
+  '\\le',
+  '\\ge',
+  '\\ne',
+  '\\approx',
+  ',',
+  ';',
+  ':',
+  '\\begin{pmatrix}',
+  '&',
+  '\\\\',
+  '\\end{pmatrix}',
+  '\\begin{cases}',
+  '!',
+  '.',
+  '%',
+  '\\%',
+  '\\text{',
+  'answer',
+  'Answer:',
+  'final answer is',
+  ' I hope',
+  '\\cup',
+  '\\in',
+  '\\cdot',
+  '\\times',
+  '\\div',
+  '\\sin',
+  '\\log_',
+  '\\ln',
+  '|',
+  '\\mathbb{R}',
+  '^\\circ',
+  '°',
+  '−',
+  '∞',
+  '√',
+  ' ',
+  '\n',
+  '\\',
+  '\\\\\\',
+  'π',
+  '😀',
+  '\u0000',
+  '\\dfrac12',
+  '10^{10^{10}}',
+  '100000!',
+  '\\binom{10^9}{5}',
 ];
 
 function mulberry32(seed: number): () => number {
@@ -81,6 +160,24 @@ describe('fuzz: random LaTeX in-thread', () => {
   });
 });
 
+describe('fuzz: hostile input in-thread', () => {
+  // The caps (scan window, answer length, exact-number size, parse depth) keep even the worst
+  // input far below the Grader's budget; this catches a quadratic pattern sneaking back in.
+  const LIMIT_MS = 2000;
+  for (const [name, s] of HOSTILE) {
+    it(`${name}: answers in well under the budget, as response and as gold`, () => {
+      for (const mode of ['boxed', 'any'] as const) {
+        let t0 = performance.now();
+        verify('$\\frac{1}{2}$', s, { extract: mode });
+        assert.ok(performance.now() - t0 < LIMIT_MS, `${mode} response took ${performance.now() - t0} ms`);
+        t0 = performance.now();
+        verify(s.slice(0, 200_000), '\\boxed{1}', { extract: mode });
+        assert.ok(performance.now() - t0 < LIMIT_MS, `${mode} gold took ${performance.now() - t0} ms`);
+      }
+    });
+  }
+});
+
 describe('fuzz: hostile input through the Grader', () => {
   const BUDGET_MS = 1500;
   let grader: Grader;
@@ -100,7 +197,10 @@ describe('fuzz: hostile input through the Grader', () => {
     assert.equal(graded.length, items.length);
     graded.forEach((g, i) => {
       assert.equal(typeof g.reward, 'number', HOSTILE[i >> 1][0]);
-      assert.ok(['equal', 'not-equal', 'no-answer', 'no-gold', 'timeout'].includes(g.reason), `${HOSTILE[i >> 1][0]}: ${g.reason}`);
+      assert.ok(
+        ['equal', 'not-equal', 'no-answer', 'no-gold', 'timeout'].includes(g.reason),
+        `${HOSTILE[i >> 1][0]}: ${g.reason}`,
+      );
     });
     // Each item may use at most one budget (plus a retry of its chunk): far below items × budget.
     assert.ok(elapsed < items.length * BUDGET_MS, `took ${elapsed} ms`);

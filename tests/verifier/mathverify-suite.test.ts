@@ -27,13 +27,24 @@ const CASES = readFileSync(join(import.meta.dirname, 'mathverify-suite.jsonl'), 
 const DEVIATIONS: { source: string; gold?: string; pred: string; why: string }[] = [
   // The test runs Math-Verify with LaTeX-only extraction; with its default (LaTeX + expressions)
   // Math-Verify also reads the 9 on the next line, as we do.
-  { source: 'test_all::test_latex_notation', pred: 'Answer $ \n 9 \n $', why: 'LaTeX-only extraction setting' },
-  { source: 'test_all::test_latex_notation', pred: 'Answer \\( \n 9 \n \\)', why: 'LaTeX-only extraction setting' },
+  {
+    source: 'test_all::test_latex_notation',
+    pred: 'Answer $ \n 9 \n $',
+    why: 'LaTeX-only extraction setting',
+  },
+  {
+    source: 'test_all::test_latex_notation',
+    pred: 'Answer \\( \n 9 \n \\)',
+    why: 'LaTeX-only extraction setting',
+  },
   // The gold "1 = \zzz = x = 0" only equals 0 because latex2sympy fails on the unknown macro and
   // Math-Verify then keeps the last side of the chain; we read the chain, which is not an assignment.
-  { source: 'test_all::test_relations_math', gold: '$1 = \\zzz = x = 0$', pred: '$0$', why: 'relies on a parse failure of an unknown macro' },
-  // Needs solving |z| inequalities into a union of intervals (sympy solve); not implemented.
-  { source: 'test_numina_cases::test_numina_cases', pred: '$z \\in \\left[-\\frac{3}{2}, -1\\right] \\cup \\left[1, \\frac{3}{2}\\right]$', why: 'inequality in |z| solved to a union' },
+  {
+    source: 'test_all::test_relations_math',
+    gold: '$1 = \\zzz = x = 0$',
+    pred: '$0$',
+    why: 'relies on a parse failure of an unknown macro',
+  },
 ];
 
 function skipReason(c: SuiteCase): string | false {
@@ -45,18 +56,23 @@ function skipReason(c: SuiteCase): string | false {
 
 describe("Math-Verify's own test cases", () => {
   CASES.forEach((c, i) => {
-    const deviation = DEVIATIONS.find((d) => d.source === c.source && d.pred === c.pred && (d.gold === undefined || d.gold === c.gold));
+    const deviation = DEVIATIONS.find(
+      (d) => d.source === c.source && d.pred === c.pred && (d.gold === undefined || d.gold === c.gold),
+    );
     const name = `#${i} ${c.source.split('::')[1]}: ${JSON.stringify(c.gold.slice(0, 40))} vs ${JSON.stringify(c.pred.slice(-40))}`;
     it(name, { skip: skipReason(c) }, () => {
       const v = verify(c.gold, c.pred, { extract: 'any' });
-      if (deviation) assert.equal(v.correct, !c.expected, `listed deviation no longer deviates: ${deviation.why}`);
+      if (deviation)
+        assert.equal(v.correct, !c.expected, `listed deviation no longer deviates: ${deviation.why}`);
       else assert.equal(v.correct, c.expected, `extracted ${JSON.stringify(v.extracted)}`);
     });
   });
 
   it('agrees with at least 98% of the applicable labels', () => {
     const applicable = CASES.filter((c) => !skipReason(c));
-    const agree = applicable.filter((c) => verify(c.gold, c.pred, { extract: 'any' }).correct === c.expected).length;
+    const agree = applicable.filter(
+      (c) => verify(c.gold, c.pred, { extract: 'any' }).correct === c.expected,
+    ).length;
     assert.ok(agree / applicable.length >= 0.98, `${agree}/${applicable.length}`);
   });
 });

@@ -5,7 +5,9 @@ and in backward (which recomputes them), never for a whole batch."""
 import torch
 
 
-LOGITS_CHUNK_ELEMS = 1 << 24  # fp32 logits alive at once: 64 MiB (e.g. 110 rows of a 152k vocabulary)
+# fp32 logits alive at once: 256 MiB (441 rows of a 152k vocabulary). Larger chunks mean fewer passes
+# over the [V, H] weight gradient in backward, which dominate its memory traffic.
+LOGITS_CHUNK_ELEMS = 1 << 26
 
 
 def _chunk_rows(vocab_size: int, chunk_elems: int) -> int:
@@ -37,8 +39,8 @@ class ChunkedLogprobs(torch.autograd.Function):
             entropy[r0 : r0 + chunk_rows] = -(logp.exp() * logp).sum(-1)
         ctx.save_for_backward(hidden, weight, targets, entropy)
         ctx.temperature, ctx.chunk_rows = temperature, chunk_rows
-        device_type = hidden.device.type  # backward recomputes the logits under the same autocast as forward
-        ctx.autocast = (device_type, torch.get_autocast_dtype(device_type), torch.is_autocast_enabled(device_type))
+        device_type = hidden.device.type  # backward recomputes the logits in the precision autocast gave them
+        ctx.autocast = (torch.get_autocast_dtype(device_type), torch.is_autocast_enabled(device_type))
         ctx.set_materialize_grads(False)  # an unused output (often entropy) gets None: skip its term
         return logprobs, entropy
 
@@ -48,14 +50,17 @@ class ChunkedLogprobs(torch.autograd.Function):
         if grad_logprobs is None and grad_entropy is None:
             return None, None, None, None, None
         T, chunk_rows = ctx.temperature, ctx.chunk_rows
-        device_type, autocast_dtype, is_autocast = ctx.autocast
+        autocast_dtype, is_autocast = ctx.autocast
+        # matmuls in the forward's precision (bf16 under autocast, as autocast ran them), sums in fp32
+        mm_dtype = autocast_dtype if is_autocast else weight.dtype
+        w = weight.to(mm_dtype)  # [V, H], cast once
         grad_hidden = torch.zeros_like(hidden) if ctx.needs_input_grad[0] else None
-        grad_weight = torch.zeros_like(weight) if ctx.needs_input_grad[1] else None
+        acc_dtype = torch.promote_types(weight.dtype, torch.float32)
+        grad_weight = torch.zeros(weight.shape, dtype=acc_dtype, device=weight.device) if ctx.needs_input_grad[1] else None
         for r0 in range(0, hidden.shape[0], chunk_rows):
             rows = slice(r0, r0 + chunk_rows)
-            h = hidden[rows]  # [n, H]
-            with torch.autocast(device_type, dtype=autocast_dtype, enabled=is_autocast):
-                z = _scaled_logits(h, weight, T)  # [n, V]
+            h = hidden[rows].to(mm_dtype)  # [n, H]
+            z = _scaled_logits(h, w, T)  # [n, V] recomputed, fp32
             logp = torch.log_softmax(z, dim=-1)
             p = logp.exp()
             grad_z = torch.zeros_like(p)
@@ -64,12 +69,15 @@ class ChunkedLogprobs(torch.autograd.Function):
                 grad_z.scatter_add_(-1, targets[rows, None], grad_logprobs[rows, None])
             if grad_entropy is not None:
                 grad_z -= grad_entropy[rows, None] * p * (logp + entropy[rows, None])
-            grad_logits = (grad_z / T).to(weight.dtype)  # [n, V]
+            grad_logits = (grad_z / T).to(mm_dtype)  # [n, V]
             if grad_hidden is not None:
-                grad_hidden[rows] = (grad_logits @ weight).to(hidden.dtype)
-            if grad_weight is not None:  # under autocast h may be bf16 while the weight is fp32
-                grad_weight += grad_logits.T @ h.to(weight.dtype)
-        return grad_hidden, grad_weight, None, None, None
+                grad_hidden[rows] = (grad_logits @ w).to(hidden.dtype)
+            if grad_weight is not None:
+                if mm_dtype == acc_dtype:
+                    grad_weight.addmm_(grad_logits.T, h)  # in place: one pass over [V, H] per chunk
+                else:
+                    grad_weight += grad_logits.T @ h
+        return grad_hidden, (grad_weight.to(weight.dtype) if grad_weight is not None else None), None, None, None
 
 
 def chunked_logprobs(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, *, temperature: float = 1.0, chunk_elems: int = LOGITS_CHUNK_ELEMS) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,6 +14,7 @@ class KVCache:
         self.v = torch.zeros(shape, dtype=dtype, device=device)  # [L, R, Hkv, S, D]
         self.max_slots = max_slots
         self.prefill_rows: tuple[int, int] | None = None  # cache rows [start, end) written by a prefill
+        self.prefill_slot = 0  # first slot a prefill writes (a chunk of short prompts skips padding slots)
         self.repeat = 1  # each prefilled row is copied to `repeat` consecutive cache rows (n samples)
         self.decode_slot: int | None = None
 
@@ -21,8 +22,8 @@ class KVCache:
     def num_rows(self) -> int:
         return self.k.shape[1]
 
-    def begin_prefill(self, row_start: int, row_end: int, repeat: int) -> None:
-        self.prefill_rows, self.repeat, self.decode_slot = (row_start, row_end), repeat, None
+    def begin_prefill(self, row_start: int, row_end: int, repeat: int, slot_start: int = 0) -> None:
+        self.prefill_rows, self.repeat, self.prefill_slot, self.decode_slot = (row_start, row_end), repeat, slot_start, None
 
     def begin_decode(self, slot: int) -> None:
         assert 0 <= slot < self.max_slots, (slot, self.max_slots)
@@ -32,11 +33,11 @@ class KVCache:
         """k, v: [b, Hkv, T, D] of the current tokens → the keys/values the queries attend to."""
         if self.prefill_rows is not None:
             start, end = self.prefill_rows
-            num_tokens = k.shape[2]
-            assert (end - start) == k.shape[0] * self.repeat and num_tokens <= self.max_slots
+            s0, s1 = self.prefill_slot, self.prefill_slot + k.shape[2]
+            assert (end - start) == k.shape[0] * self.repeat and s1 <= self.max_slots
             # the prompt attends to its own fresh k/v; its n samples get copies for decoding
-            self.k[layer, start:end, :, :num_tokens] = k.repeat_interleave(self.repeat, dim=0)
-            self.v[layer, start:end, :, :num_tokens] = v.repeat_interleave(self.repeat, dim=0)
+            self.k[layer, start:end, :, s0:s1] = k.repeat_interleave(self.repeat, dim=0)
+            self.v[layer, start:end, :, s0:s1] = v.repeat_interleave(self.repeat, dim=0)
             return k, v
         slot = self.decode_slot
         assert slot is not None and k.shape[2] == 1 and k.shape[0] == self.num_rows

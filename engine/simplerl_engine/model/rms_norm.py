@@ -1,6 +1,7 @@
 """RMSNorm as Qwen2 / Llama compute it: statistics in fp32, the weight applied in the input dtype."""
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -11,6 +12,5 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: [..., H]
-        x32 = x.float()
-        x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
+        x32 = F.rms_norm(x.float(), (x.shape[-1],), eps=self.eps)  # one fused op (x / rms(x))
         return self.weight * x32.to(x.dtype)

@@ -35,6 +35,8 @@ interface DistillCliOptions {
   maxTokens: number;
   promptTemplate: string;
   tokenizer?: string;
+  sftPromptTemplate?: string;
+  studentTokenizer?: string;
   stop: string[];
   batchSize: number;
   concurrency: number;
@@ -45,6 +47,7 @@ interface DistillCliOptions {
   answerField?: string;
   solutionField?: string;
   extract: string;
+  resume?: boolean;
 }
 
 export function register(program: Command): void {
@@ -74,6 +77,14 @@ export function register(program: Command): void {
       'qwen25-math-cot',
     )
     .option('--tokenizer <dir>', 'tokenizer folder whose chat template `--prompt-template chat` renders')
+    .option(
+      '--sft-prompt-template <name|string>',
+      "template of the prompt written to the SFT data, when the student is prompted differently (default: the teacher's prompt)",
+    )
+    .option(
+      '--student-tokenizer <dir>',
+      'tokenizer folder whose chat template `--sft-prompt-template chat` renders',
+    )
     .option('--stop <text>', 'stop string sent to the teacher (repeatable)', collect, [])
     .option('--batch-size <k>', 'problems per request', parsePositive, 8)
     .option('--concurrency <k>', 'requests in flight', parsePositive, 2)
@@ -91,13 +102,27 @@ export function register(program: Command): void {
     )
     .option('--solution-field <name>', 'field whose last \\boxed{} is the gold (default solution)')
     .option('--extract <mode>', 'answer extraction of the verifier: boxed | any', 'boxed')
+    .option('--resume', 'continue an interrupted run from OUT.partial (same settings required)')
     .action(async (opts: DistillCliOptions) => {
       const { runDistill } = await import('../../sft/distill.ts');
       const tokenizer = opts.tokenizer
         ? await (await import('../../tokenizer/tokenizer.ts')).TextTokenizer.fromDir(opts.tokenizer)
         : undefined;
+      const studentTokenizer = opts.studentTokenizer
+        ? await (await import('../../tokenizer/tokenizer.ts')).TextTokenizer.fromDir(opts.studentTokenizer)
+        : undefined;
       if (opts.extract !== 'boxed' && opts.extract !== 'any')
         throw new Error(`--extract must be boxed or any, got ${opts.extract}`);
+      // Ctrl-C stops before the next request; the finished batches stay in OUT.partial for --resume.
+      const controller = new AbortController();
+      const onSignal = () => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write(
+          '\ndistill: stopping after the requests in flight (again to quit now); --resume continues\n',
+        );
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
       const stats = await runDistill({
         teacher: opts.teacher,
         model: opts.model,
@@ -109,6 +134,8 @@ export function register(program: Command): void {
         maxTokens: opts.maxTokens,
         promptTemplate: opts.promptTemplate,
         tokenizer,
+        sftPromptTemplate: opts.sftPromptTemplate,
+        studentTokenizer,
         stop: opts.stop,
         batchSize: opts.batchSize,
         concurrency: opts.concurrency,
@@ -118,11 +145,14 @@ export function register(program: Command): void {
         fields: { problem: opts.problemField, answer: opts.answerField, solution: opts.solutionField },
         apiKey: process.env.OPENAI_API_KEY,
         grader: { extract: opts.extract },
+        resume: opts.resume,
+        signal: controller.signal,
         onProgress: (s) =>
           process.stderr.write(
             `\rdistill: ${s.numProblemsDone}/${s.numProblems} problems, ${s.numCorrect}/${s.numSamples} correct, ${s.numKept} kept, ${s.seconds.toFixed(0)} s`,
           ),
       });
+      process.off('SIGINT', onSignal);
       process.stderr.write('\n');
       process.stdout.write(`${JSON.stringify(stats)}\n`);
     });

@@ -1,6 +1,9 @@
 // simplerl grade --input IN.jsonl --output OUT.jsonl [--extract boxed|any]
 // Each input line: {"gold": string, "response": string, "finished"?: boolean, ...anything}.
 // Each output line: the input plus correct, extracted, reason, reward (and formatted).
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 
 export const BAD_LINE = 'bad line';
@@ -23,23 +26,35 @@ export function register(program: Command): void {
     .command('grade')
     .description('grade model responses against gold answers (math verifier + reward table)')
     .requiredOption('--input <file>', 'JSONL with {"gold", "response"} per line (plus any other fields)')
-    .requiredOption('--output <file>', 'JSONL: each input line plus correct, extracted, reason, formatted, reward')
-    .option('--extract <mode>', "answer extraction: 'boxed' (final \\boxed{} only) or 'any' (Math-Verify-like)", 'boxed')
-    .option('--format <rule>', "format rule of the reward table: 'strict' (default), 'original' (v0: contains `boxed`) or 'none'")
+    .requiredOption(
+      '--output <file>',
+      'JSONL: each input line plus correct, extracted, reason, formatted, reward',
+    )
+    .option(
+      '--extract <mode>',
+      "answer extraction: 'boxed' (final \\boxed{} only) or 'any' (Math-Verify-like)",
+      'boxed',
+    )
+    .option(
+      '--format <rule>',
+      "format rule of the reward table: 'strict' (default), 'original' (v0: contains `boxed`) or 'none'",
+    )
     .option('--threads <n>', 'grader worker threads (default: cores - 1)')
     .option('--timeout-ms <ms>', 'time budget per grading call', '3000')
-    .option('--custom-reward <module>', 'TS/JS module whose default export (item & {verdict}) => number gives the reward')
+    .option(
+      '--custom-reward <module>',
+      'TS/JS module whose default export (item & {verdict}) => number gives the reward',
+    )
     .action(async (opts: GradeCliOptions) => {
       await runGrade(opts);
     });
 }
 
 async function runGrade(opts: GradeCliOptions): Promise<void> {
-  if (opts.extract !== 'boxed' && opts.extract !== 'any') throw new Error(`${BAD_EXTRACT}, got ${opts.extract}`);
-  if (opts.format !== undefined && !['strict', 'original', 'none'].includes(opts.format)) throw new Error(`${BAD_FORMAT}, got ${opts.format}`);
-  const { createReadStream, createWriteStream } = await import('node:fs');
-  const { createInterface } = await import('node:readline');
-  const { once } = await import('node:events');
+  if (opts.extract !== 'boxed' && opts.extract !== 'any')
+    throw new Error(`${BAD_EXTRACT}, got ${opts.extract}`);
+  if (opts.format !== undefined && !['strict', 'original', 'none'].includes(opts.format))
+    throw new Error(`${BAD_FORMAT}, got ${opts.format}`);
   const { Grader } = await import('../../reward/index.ts');
   const started = performance.now();
   const grader = await Grader.create({
@@ -50,13 +65,28 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
     customReward: opts.customReward,
   });
   const out = createWriteStream(opts.output);
-  const stats = { lines: 0, bad: 0, graded: 0, correct: 0, noAnswer: 0, timeouts: 0, errors: 0, rewardSum: 0 };
+  const stats = {
+    lines: 0,
+    bad: 0,
+    graded: 0,
+    correct: 0,
+    noAnswer: 0,
+    timeouts: 0,
+    errors: 0,
+    rewardSum: 0,
+  };
   let batch: Record<string, unknown>[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
-    const graded = await grader.grade(rows.map((r) => ({ gold: r.gold as string, response: r.response as string, finished: r.finished as boolean | undefined })));
+    const graded = await grader.grade(
+      rows.map((r) => ({
+        gold: r.gold as string,
+        response: r.response as string,
+        finished: r.finished as boolean | undefined,
+      })),
+    );
     for (let i = 0; i < rows.length; i++) {
       const g = graded[i];
       stats.graded++;
@@ -111,6 +141,7 @@ function parseRow(text: string): Record<string, unknown> | string {
   if (typeof r.gold === 'number' && Number.isFinite(r.gold)) r.gold = String(r.gold); // AMC23 stores golds as numbers
   if (typeof r.gold !== 'string') return 'field "gold" must be a string';
   if (typeof r.response !== 'string') return 'field "response" must be a string';
-  if (r.finished !== undefined && typeof r.finished !== 'boolean') return 'field "finished" must be a boolean';
+  if (r.finished !== undefined && typeof r.finished !== 'boolean')
+    return 'field "finished" must be a boolean';
   return r;
 }

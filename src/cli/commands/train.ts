@@ -20,6 +20,7 @@ export function register(program: Command): void {
       [],
     )
     .option('--name <name>', 'run name: the run folder is <run.dir>/<name> (default: config name + UTC time)')
+    .option('--nproc <n>', 'engine ranks per node under torchrun (same as --set engine.nproc=N)')
     .option(
       '--resume <run_dir>',
       "continue a run from its last complete checkpoint, with the run's own config.yaml",
@@ -35,7 +36,13 @@ export function register(program: Command): void {
     .action(
       async (
         configFile: string | undefined,
-        opts: { set: string[]; name?: string; resume?: string; helpConfig?: string | boolean },
+        opts: {
+          set: string[];
+          name?: string;
+          nproc?: string;
+          resume?: string;
+          helpConfig?: string | boolean;
+        },
       ) => {
         const { formatConfigHelp } = await import('../../config/index.ts');
         if (opts.helpConfig !== undefined) {
@@ -45,7 +52,8 @@ export function register(program: Command): void {
           return;
         }
         const { prepareTrainRun } = await import('../../rl/train-command.ts');
-        const run = prepareTrainRun({ configFile, sets: opts.set, name: opts.name, resume: opts.resume });
+        const sets = opts.nproc === undefined ? opts.set : [...opts.set, `engine.nproc=${opts.nproc}`];
+        const run = prepareTrainRun({ configFile, sets, name: opts.name, resume: opts.resume });
         const { runTraining } = await import('../../rl/trainer.ts');
         const controller = new AbortController();
         let numSignals = 0;
@@ -66,6 +74,7 @@ export function register(program: Command): void {
           const result = await runTraining(run.config, {
             runDir: run.runDir,
             resume: run.resume,
+            configFile: run.configFile,
             signal: controller.signal,
           });
           process.stdout.write(

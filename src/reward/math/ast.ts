@@ -80,7 +80,8 @@ export function expandPm(n: Node): Node[] {
         found = true;
         return { k: 'add', args: [c.a, sign > 0 ? c.b : { k: 'neg', arg: c.b }] };
       }
-      if (c.k === 'list' || c.k === 'set' || c.k === 'tuple' || c.k === 'interval' || c.k === 'matrix') return c;
+      if (c.k === 'list' || c.k === 'set' || c.k === 'tuple' || c.k === 'interval' || c.k === 'matrix')
+        return c;
       return mapChildren(c, visit);
     };
     return visit(n);

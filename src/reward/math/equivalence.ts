@@ -1,8 +1,10 @@
 // Structural equivalence of two parsed answers, gold first (the comparison is not symmetric, as in
 // Math-Verify: the gold decides whether `x = 3` must match as an equation or as its value).
 import { expandPm as expandPmDeep, type Node, type RelOp } from './ast.ts';
+import { complexValue } from './complex.ts';
 import { exactValue, freeSymbols, hasFloat, numericValue } from './evaluate.ts';
 import { containsMatrix, reduceMatrix } from './matrix.ts';
+import { relationMatchesSet } from './membership.ts';
 import { onlySymbols } from './parse.ts';
 import * as Q from './rational.ts';
 
@@ -28,8 +30,15 @@ function lastTerm(n: Node & { k: 'rel' }): Node {
   return n.terms[n.terms.length - 1];
 }
 
+/** Structural identity: an answer always equals itself, even one with no numeric value (-[0, 1)). */
+function sameTree(a: Node, b: Node): boolean {
+  const key = (n: Node) => JSON.stringify(n, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return key(a) === key(b);
+}
+
 function compare(g: Node, p: Node, depth: number): boolean {
   if (depth > 20) return false;
+  if (depth === 0 && sameTree(g, p)) return true;
   if (g.k === 'in') return compare(g.set, p, depth + 1);
   if (p.k === 'in') return compare(g, p.set, depth + 1);
   if (depth === 0) {
@@ -48,10 +57,23 @@ function compare(g: Node, p: Node, depth: number): boolean {
   if (isRel(g) && isRel(p)) return relationsEqual(g, p);
   if (isRel(g) && isSetLike(p)) {
     const s = relationToSet(g);
+    if (s !== null) return compare(s, p, depth + 1);
+    return relationMatchesSet(g, p) === true;
+  }
+  // Inequalities against a set, either side: "x ≤ -3 or x ≥ 3" is (-∞, -3] ∪ [3, ∞).
+  if (isSetLike(g) && isInequalities(p)) {
+    const s = inequalitiesToSet(p);
+    if (s !== null) return compare(g, s, depth + 1);
+    return isRel(p) && relationMatchesSet(p, g) === true;
+  }
+  if (isInequalities(g) && g.k === 'list' && isSetLike(p)) {
+    const s = inequalitiesToSet(g);
     return s !== null && compare(s, p, depth + 1);
   }
   if (isRel(g) || isRel(p)) return false;
 
+  const choice = choiceWithValue(g);
+  if (choice) return choice.some((c) => compare(c, p, depth + 1));
   if (g.k === 'text' || p.k === 'text') return textEqual(g, p);
   if (g.k === 'pm') return compare({ k: 'set', items: expandPm(g) }, p, depth + 1);
   if (p.k === 'pm') return compare(g, { k: 'set', items: expandPm(p) }, depth + 1);
@@ -60,7 +82,8 @@ function compare(g: Node, p: Node, depth: number): boolean {
   if (g.k !== 'matrix' && containsMatrix(g)) g = reduceMatrix(g) ?? g;
   if (p.k !== 'matrix' && containsMatrix(p)) p = reduceMatrix(p) ?? p;
   if (g.k === 'matrix' || p.k === 'matrix') return matricesEqual(g, p, depth);
-  if (symbolWord(g) !== null && symbolWord(p) !== null && (g.k === 'sym' || p.k === 'sym')) return symbolsEqual(g, p);
+  if (symbolWord(g) !== null && symbolWord(p) !== null && (g.k === 'sym' || p.k === 'sym'))
+    return symbolsEqual(g, p);
   return scalarsEqual(g, p);
 }
 
@@ -75,13 +98,50 @@ function withPmExpanded(n: Node): Node {
   return both.length === 1 ? n : { k: 'set', items: both };
 }
 
+/** A relation or list of relations, none of them an equation. */
+function isInequalities(n: Node): boolean {
+  const rels = n.k === 'list' ? n.items : [n];
+  return rels.every((r) => isRel(r) && !r.ops.includes('='));
+}
+
+function inequalitiesToSet(n: Node): Node | null {
+  const rels = (n.k === 'list' ? n.items : [n]) as (Node & { k: 'rel' })[];
+  const sets = rels.map(relationToSet);
+  if (sets.some((x) => x === null)) return null;
+  return sets.length === 1 ? sets[0] : { k: 'setop', op: 'cup', args: sets as Node[] };
+}
+
+/** A gold such as "\text{(C) } 12" names a choice and its value: either answers it. */
+function choiceWithValue(n: Node): Node[] | null {
+  const letterOf = (t: Node) => (t.k === 'text' ? /^\s*\(?([A-Ea-e])\)\s*$/.exec(t.s)?.[1] : undefined);
+  if (n.k === 'mul' && n.args.length >= 2) {
+    const letter = letterOf(n.args[0]);
+    if (letter) {
+      const rest = n.args.slice(1);
+      return [{ k: 'sym', name: letter }, rest.length === 1 ? rest[0] : { k: 'mul', args: rest }];
+    }
+  }
+  return null;
+}
+
 function isAssignmentList(n: Node): n is Node & { k: 'list' } {
   return n.k === 'list' && n.items.length > 1 && n.items.every(isAssignment);
 }
 
-/** `p = 5, q = 2` read as the tuple (5, 2), so a gold written as assignments accepts `(5, 2)`. */
+/**
+ * `p = 5, q = 2` reads as the tuple (5, 2), so a gold written as assignments accepts `(5, 2)`;
+ * `x = 2, x = -3` (one name) reads as the set of roots {2, -3}.
+ */
 function assignmentValues(n: Node & { k: 'list' }): Node {
-  return { k: 'tuple', items: n.items.map((i) => lastTerm(i as Node & { k: 'rel' })), open: '(', close: ')' };
+  const rels = n.items as (Node & { k: 'rel' })[];
+  const items = rels.map(lastTerm);
+  // x = 2, x = -3 and x_1 = 3, x_2 = -1 name roots (a set); p = 5, q = 2 names coordinates (a tuple).
+  const base = (r: Node & { k: 'rel' }) => {
+    const lhs = r.terms[0];
+    return lhs.k === 'sym' ? lhs.name.split('_')[0] : JSON.stringify(lhs);
+  };
+  const bases = new Set(rels.map(base));
+  return bases.size === 1 ? { k: 'set', items } : { k: 'tuple', items, open: '(', close: ')' };
 }
 
 function expandPm(n: Node & { k: 'pm' }): Node[] {
@@ -91,15 +151,24 @@ function expandPm(n: Node & { k: 'pm' }): Node[] {
   ];
 }
 
-const isCollection = (n: Node) => n.k === 'list' || n.k === 'set' || n.k === 'tuple' || n.k === 'interval' || n.k === 'setop';
-const isSetLike = (n: Node) => n.k === 'interval' || n.k === 'setop' || n.k === 'set' || (n.k === 'tuple' && n.items.length === 2);
+const isCollection = (n: Node) =>
+  n.k === 'list' || n.k === 'set' || n.k === 'tuple' || n.k === 'interval' || n.k === 'setop';
+const isSetLike = (n: Node) =>
+  n.k === 'interval' || n.k === 'setop' || n.k === 'set' || (n.k === 'tuple' && n.items.length === 2);
 
 function collectionsEqual(g: Node, p: Node, depth: number): boolean {
   // (a, b) written with round brackets is both a point and an open interval.
-  if (g.k === 'tuple' && p.k === 'interval') return tupleAsInterval(g) !== null && compare(tupleAsInterval(g)!, p, depth + 1);
-  if (p.k === 'tuple' && g.k === 'interval') return tupleAsInterval(p) !== null && compare(g, tupleAsInterval(p)!, depth + 1);
+  if (g.k === 'tuple' && p.k === 'interval')
+    return tupleAsInterval(g) !== null && compare(tupleAsInterval(g)!, p, depth + 1);
+  if (p.k === 'tuple' && g.k === 'interval')
+    return tupleAsInterval(p) !== null && compare(g, tupleAsInterval(p)!, depth + 1);
   if (g.k === 'interval' && p.k === 'interval') {
-    return g.loOpen === p.loOpen && g.hiOpen === p.hiOpen && compare(g.lo, p.lo, depth + 1) && compare(g.hi, p.hi, depth + 1);
+    return (
+      g.loOpen === p.loOpen &&
+      g.hiOpen === p.hiOpen &&
+      compare(g.lo, p.lo, depth + 1) &&
+      compare(g.hi, p.hi, depth + 1)
+    );
   }
   if (g.k === 'setop' || p.k === 'setop') {
     if (g.k !== 'setop' || p.k !== 'setop' || g.op !== p.op) return false;
@@ -112,12 +181,14 @@ function collectionsEqual(g: Node, p: Node, depth: number): boolean {
     return gi.length === pi.length && gi.every((x, i) => compare(x, pi[i], depth + 1));
   }
   // A tuple gold compared with a bare list keeps its order ((3, π/2) vs "3, π/2").
-  if (g.k === 'tuple' && p.k === 'list') return gi.length === pi.length && gi.every((x, i) => compare(x, pi[i], depth + 1));
+  if (g.k === 'tuple' && p.k === 'list')
+    return gi.length === pi.length && gi.every((x, i) => compare(x, pi[i], depth + 1));
   return matchUnordered(gi, pi, depth);
 }
 
 function itemsOf(n: Node): Node[] {
-  if (n.k === 'list' || n.k === 'set' || n.k === 'tuple') return n.items.flatMap((i) => (i.k === 'pm' ? expandPm(i) : [i]));
+  if (n.k === 'list' || n.k === 'set' || n.k === 'tuple')
+    return n.items.flatMap((i) => (i.k === 'pm' ? expandPm(i) : [i]));
   if (n.k === 'pm') return expandPm(n);
   return [n];
 }
@@ -130,7 +201,10 @@ function tupleAsInterval(t: Node & { k: 'tuple' }): Node | null {
 /** Set equality: every gold item has an equal pred item and vice versa (duplicates collapse, as in a set). */
 function matchUnordered(gi: Node[], pi: Node[], depth: number): boolean {
   if (gi.length === 0 || pi.length === 0) return gi.length === pi.length;
-  return gi.every((x) => pi.some((y) => compare(x, y, depth + 1))) && pi.every((y) => gi.some((x) => compare(x, y, depth + 1)));
+  return (
+    gi.every((x) => pi.some((y) => compare(x, y, depth + 1))) &&
+    pi.every((y) => gi.some((x) => compare(x, y, depth + 1)))
+  );
 }
 
 function matricesEqual(g: Node, p: Node, depth: number): boolean {
@@ -154,6 +228,9 @@ function relationsEqual(g: Node & { k: 'rel' }, p: Node & { k: 'rel' }): boolean
   const links = (r: Node & { k: 'rel' }) => r.ops.map((op, i) => ({ op, l: r.terms[i], r: r.terms[i + 1] }));
   const gl = links(g);
   const pl = links(p);
+  // (p, q) = (3, 2): sides without a numeric value compare structurally, side by side.
+  if (g.ops.every((o, i) => o === p.ops[i]) && g.terms.every((t, i) => compare(t, p.terms[i], 1)))
+    return true;
   const same = gl.every((x, i) => linkEqual(x.op, x.l, x.r, pl[i].op, pl[i].l, pl[i].r));
   if (same) return true;
   // a < x < b written as b > x > a
@@ -200,7 +277,8 @@ function constantRatio(a: Node, b: Node): number | null {
 function relationToSet(r: Node & { k: 'rel' }): Node | null {
   const inf: Node = { k: 'const', name: 'inf' };
   const ninf: Node = { k: 'neg', arg: inf };
-  const isVar = (n: Node) => freeSymbols(n).size > 0;
+  // A bare name, or a product of names like f(x) read as f·x; x² or |z| go to relationMatchesSet.
+  const isVar = (n: Node) => n.k === 'sym' || (n.k === 'mul' && n.args.every((a) => a.k === 'sym'));
   const isConst = (n: Node) => freeSymbols(n).size === 0;
   const ray = (op: RelOp, c: Node): Node | null => {
     // x op c
@@ -214,7 +292,14 @@ function relationToSet(r: Node & { k: 'rel' }): Node | null {
       case '>=':
         return { k: 'interval', lo: c, hi: inf, loOpen: false, hiOpen: true };
       case '!=':
-        return { k: 'setop', op: 'cup', args: [{ k: 'interval', lo: ninf, hi: c, loOpen: true, hiOpen: true }, { k: 'interval', lo: c, hi: inf, loOpen: true, hiOpen: true }] };
+        return {
+          k: 'setop',
+          op: 'cup',
+          args: [
+            { k: 'interval', lo: ninf, hi: c, loOpen: true, hiOpen: true },
+            { k: 'interval', lo: c, hi: inf, loOpen: true, hiOpen: true },
+          ],
+        };
       default:
         return { k: 'set', items: [c] };
     }
@@ -267,7 +352,7 @@ function textKey(n: Node): string | null {
   if (n.k === 'text') return n.s;
   const w = symbolWord(n);
   if (w !== null) return w;
-  if (n.k === 'num') return Q.toString(n.v);
+  if (n.k === 'num') return Q.ratToString(n.v);
   return null;
 }
 
@@ -304,24 +389,42 @@ function valuesEqual(g: Node, p: Node): boolean {
     if (Q.equals(a, b)) return true;
     return rounded && Q.equals(Q.roundTo(a, FLOAT_ROUNDING), Q.roundTo(b, FLOAT_ROUNDING));
   }
-  const syms = [...new Set([...freeSymbols(g), ...freeSymbols(p)])];
+  const all = new Set([...freeSymbols(g), ...freeSymbols(p)]);
+  const isComplex = all.delete('i');
+  const syms = [...all];
   let valid = 0;
   for (let s = 0; s < NUM_SAMPLES; s++) {
     const env = sampleEnv(syms, s);
-    const x = numericValue(g, env);
-    const y = numericValue(p, env);
-    if (Number.isNaN(x) && Number.isNaN(y)) continue;
-    if (!numbersClose(x, y, rounded && syms.length === 0)) return false;
+    const exact = rounded && syms.length === 0;
+    if (isComplex) {
+      const x = complexValue(g, env);
+      const y = complexValue(p, env);
+      if (Number.isNaN(x.re) && Number.isNaN(y.re)) continue;
+      const scale = Math.max(Math.hypot(x.re, x.im), Math.hypot(y.re, y.im));
+      if (!numbersClose(x.re, y.re, exact, scale) || !numbersClose(x.im, y.im, exact, scale)) return false;
+    } else {
+      const x = numericValue(g, env);
+      const y = numericValue(p, env);
+      if (Number.isNaN(x) && Number.isNaN(y)) continue;
+      // Overflow is not infinity: 2^{10^5} and 3^{10^5} both evaluate to Infinity in doubles.
+      if ((!Number.isFinite(x) || !Number.isFinite(y)) && !(mentionsInfinity(g) && mentionsInfinity(p)))
+        return false;
+      if (!numbersClose(x, y, exact)) return false;
+    }
     valid++;
     if (syms.length === 0) break; // a constant needs one evaluation
   }
   return valid > 0;
 }
 
-function numbersClose(x: number, y: number, rounded: boolean): boolean {
+function mentionsInfinity(n: Node): boolean {
+  return JSON.stringify(n, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)).includes('"inf"');
+}
+
+function numbersClose(x: number, y: number, rounded: boolean, scaleHint = 0): boolean {
   if (x === y) return true;
   if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
-  const scale = Math.max(Math.abs(x), Math.abs(y));
+  const scale = Math.max(Math.abs(x), Math.abs(y), scaleHint);
   if (rounded) {
     const f = 10 ** FLOAT_ROUNDING;
     if (Math.round(x * f) === Math.round(y * f)) return true;

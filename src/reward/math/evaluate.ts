@@ -2,8 +2,8 @@
 // and numeric (doubles at given symbol values, NaN when undefined). Both are total and bounded:
 // `100000!` or `10^{10^{10}}` return null / Infinity at once instead of computing.
 import type { Node } from './ast.ts';
-import * as Q from './rational.ts';
 import type { Rational } from './rational.ts';
+import * as Q from './rational.ts';
 
 const MAX_EXACT_FACTORIAL = 500;
 
@@ -73,8 +73,9 @@ function exactFunction(name: string, args: Node[]): Rational | null {
       return Q.rat(r);
     }
     case 'binom': {
-      if (!b || a.d !== 1n || b.d !== 1n || a.n < 0n || a.n > 100000n || b.n < 0n || b.n > a.n) return b && b.d === 1n && (b.n < 0n || b.n > a.n) && a.n >= 0n ? Q.ZERO : null;
-      const k = b.n < a.n - b.n ? b.n : a.n - b.n;
+      if (!b || a.d !== 1n || b.d !== 1n || a.n < 0n || a.n > 100000n || b.n < 0n || b.n > a.n)
+        return b && b.d === 1n && (b.n < 0n || b.n > a.n) && a.n >= 0n ? Q.ZERO : null;
+      const k = minBig(b.n, a.n - b.n);
       if (k > 2000n) return null;
       let r = 1n;
       for (let i = 0n; i < k; i++) r = (r * (a.n - i)) / (i + 1n);
@@ -90,6 +91,8 @@ function exactFunction(name: string, args: Node[]): Rational | null {
       return null;
   }
 }
+
+const minBig = (x: bigint, y: bigint) => (x < y ? x : y);
 
 export type Env = Map<string, number>;
 
@@ -130,7 +133,10 @@ export function numericValue(node: Node, env: Env): number {
     case 'pct':
       return numericValue(node.arg, env) / 100;
     case 'fn':
-      return numericFunction(node.name, node.args.map((a) => numericValue(a, env)));
+      return numericFunction(
+        node.name,
+        node.args.map((a) => numericValue(a, env)),
+      );
     default:
       return Number.NaN;
   }
@@ -184,9 +190,13 @@ function numericFunction(name: string, x: number[]): number {
     case 'binom':
       return factorial(a) / (factorial(b) * factorial(a - b));
     case 'gcd':
-    case 'lcm':
+    case 'lcm': {
+      if (x.length === 0 || !x.every((v) => Number.isSafeInteger(v))) return Number.NaN;
+      const g2 = (p: number, q: number): number => (q === 0 ? Math.abs(p) : g2(q, p % q));
+      return x.reduce((acc, v) => (name === 'gcd' ? g2(acc, v) : Math.abs(acc * v) / (g2(acc, v) || 1)));
+    }
     case 'max':
-      return x.length ? (name === 'max' ? Math.max(...x) : Number.NaN) : Number.NaN;
+      return x.length ? Math.max(...x) : Number.NaN;
     case 'min':
       return x.length ? Math.min(...x) : Number.NaN;
     default:

@@ -65,7 +65,7 @@ function reduce(n: Node): Matrix | 'scalar' | null {
       const base = reduce(n.base);
       if (base === null || base === 'scalar') return base;
       const e = exactValue(n.exp);
-      if (!e || e.d !== 1n || e.n < 1n || e.n > BigInt(MAX_POWER)) return null;
+      if (e?.d !== 1n || e.n < 1n || e.n > BigInt(MAX_POWER)) return null;
       let acc: Matrix | null = base;
       for (let i = 1n; i < e.n && acc; i++) acc = multiply(acc, base);
       return acc;
@@ -93,5 +93,7 @@ function sameShape(a: Matrix, b: Matrix): boolean {
 function multiply(a: Matrix, b: Matrix): Matrix | null {
   const inner = a[0].length;
   if (inner !== b.length) return null;
-  return a.map((row) => b[0].map((_, j) => ({ k: 'add', args: row.map((c, k) => ({ k: 'mul', args: [c, b[k][j]] }) as Node) })));
+  return a.map((row) =>
+    b[0].map((_, j) => ({ k: 'add', args: row.map((c, k) => ({ k: 'mul', args: [c, b[k][j]] }) as Node) })),
+  );
 }

@@ -3,16 +3,10 @@
 import { type Node, num, type RelOp } from './ast.ts';
 import { parseDecimal } from './rational.ts';
 import { type Token, tokenize } from './tokenize.ts';
+import { APPROX, FUNCTIONS, GREEK, MUL_CMDS, NUMBER_WORDS, REL, WORD_FUNCTIONS } from './vocabulary.ts';
 
 const MAX_DEPTH = 200;
 const MAX_TOKENS = 4000;
-
-const GREEK = new Set(['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'varepsilon', 'zeta', 'eta', 'theta', 'vartheta', 'iota', 'kappa', 'lambda', 'mu', 'nu', 'xi', 'rho', 'varrho', 'sigma', 'varsigma', 'tau', 'upsilon', 'phi', 'varphi', 'chi', 'psi', 'omega', 'Gamma', 'Delta', 'Theta', 'Lambda', 'Xi', 'Sigma', 'Upsilon', 'Phi', 'Psi', 'Omega', 'ell', 'imath', 'jmath']);
-const FUNCTIONS = new Set(['sin', 'cos', 'tan', 'cot', 'sec', 'csc', 'arcsin', 'arccos', 'arctan', 'arccot', 'arcsec', 'arccsc', 'sinh', 'cosh', 'tanh', 'coth', 'log', 'ln', 'lg', 'exp', 'det', 'gcd', 'lcm', 'max', 'min', 'deg', 'arg']);
-const REL: Record<string, RelOp> = { '=': '=', '<': '<', '>': '>', '<=': '<=', '>=': '>=', '!=': '!=', le: '<=', leq: '<=', leqslant: '<=', ge: '>=', geq: '>=', geqslant: '>=', lt: '<', gt: '>', ne: '!=', neq: '!=', equiv: '=', cong: '=' };
-const APPROX = new Set(['approx', 'simeq', 'sim']);
-const MUL_CMDS = new Set(['cdot', 'times', 'ast', 'star', 'bullet', 'cross']);
-const WORD_FUNCTIONS = ['arcsin', 'arccos', 'arctan', 'sinh', 'cosh', 'tanh', 'sqrt', 'sin', 'cos', 'tan', 'cot', 'sec', 'csc', 'log', 'ln', 'exp'];
 
 class ParseError extends Error {}
 
@@ -52,7 +46,7 @@ class Parser {
   }
   private expectClose(s: string): void {
     const t = this.peek();
-    if (!t || t.t !== 'close' || t.s !== s) throw new ParseError(`expected ${s}`);
+    if (t?.t !== 'close' || t.s !== s) throw new ParseError(`expected ${s}`);
     this.pos++;
   }
   private enter(): void {
@@ -80,7 +74,10 @@ class Parser {
     }
     if (groups.length === 1) return groups[0].length === 1 ? groups[0][0] : { k: 'list', items: groups[0] };
     if (groups.every((g) => g.length === 1)) return { k: 'list', items: groups.map((g) => g[0]) };
-    return { k: 'list', items: groups.map((g) => (g.length === 1 ? g[0] : { k: 'tuple', items: g, open: '(', close: ')' })) };
+    return {
+      k: 'list',
+      items: groups.map((g) => (g.length === 1 ? g[0] : { k: 'tuple', items: g, open: '(', close: ')' })),
+    };
   }
 
   private atEnd(): boolean {
@@ -144,11 +141,17 @@ class Parser {
     let left = this.parseSum();
     for (;;) {
       const t = this.peek();
-      const op = t?.t === 'cmd' ? ({ cup: 'cup', cap: 'cap', setminus: 'minus', backslash: 'minus' } as const)[t.s as 'cup'] : undefined;
+      const op =
+        t?.t === 'cmd'
+          ? ({ cup: 'cup', cap: 'cap', setminus: 'minus', backslash: 'minus' } as const)[t.s as 'cup']
+          : undefined;
       if (!op) return left;
       this.pos++;
       const right = this.parseSum();
-      left = left.k === 'setop' && left.op === op ? { ...left, args: [...left.args, right] } : { k: 'setop', op, args: [left, right] };
+      left =
+        left.k === 'setop' && left.op === op
+          ? { ...left, args: [...left.args, right] }
+          : { k: 'setop', op, args: [left, right] };
     }
   }
 
@@ -184,7 +187,35 @@ class Parser {
     if (t.t === 'num' || t.t === 'id' || t.t === 'text') return true;
     if (t.t === 'open') return t.s === '(' || t.s === '{' || t.s === '\\{';
     if (t.t === 'env') return t.begin;
-    if (t.t === 'cmd') return !REL[t.s] && !APPROX.has(t.s) && !MUL_CMDS.has(t.s) && !['pm', 'mp', 'div', 'cup', 'cap', 'setminus', 'in', 'circ', 'to', 'rightarrow', 'Rightarrow', 'implies', 'mid', 'colon', 'rangle', 'rfloor', 'rceil', 'rvert', 'vert', 'circ', 'prime'].includes(t.s);
+    if (t.t === 'cmd')
+      return (
+        !REL[t.s] &&
+        !APPROX.has(t.s) &&
+        !MUL_CMDS.has(t.s) &&
+        ![
+          'pm',
+          'mp',
+          'div',
+          'cup',
+          'cap',
+          'setminus',
+          'in',
+          'circ',
+          'to',
+          'rightarrow',
+          'Rightarrow',
+          'implies',
+          'mid',
+          'colon',
+          'rangle',
+          'rfloor',
+          'rceil',
+          'rvert',
+          'vert',
+          'circ',
+          'prime',
+        ].includes(t.s)
+      );
     return false;
   }
 
@@ -225,14 +256,21 @@ class Parser {
 
   private isMixedNumber(factors: Node[]): boolean {
     const last = factors[factors.length - 1];
-    if (factors.length !== 1 || last.k !== 'num' || last.isFloat || last.v.d !== 1n || !this.isCmd('frac')) return false;
+    if (factors.length !== 1 || last.k !== 'num' || last.isFloat || last.v.d !== 1n || !this.isCmd('frac'))
+      return false;
     const a = this.peek(1);
     const b = this.peek(2);
     const c = this.peek(3);
     // \frac{1}{2} as tokens: { num } { num } ; or \frac12 as one num token of two digits
     if (a?.t === 'open' && b?.t === 'num' && c?.t === 'close') {
       const d = this.peek(5);
-      return this.peek(4)?.t === 'open' && d?.t === 'num' && /^\d+$/.test(b.s) && /^\d+$/.test(d.s) && this.peek(6)?.t === 'close';
+      return (
+        this.peek(4)?.t === 'open' &&
+        d?.t === 'num' &&
+        /^\d+$/.test(b.s) &&
+        /^\d+$/.test(d.s) &&
+        this.peek(6)?.t === 'close'
+      );
     }
     return a?.t === 'num' && /^\d\d$/.test(a.s);
   }
@@ -258,6 +296,11 @@ class Parser {
       this.pos++;
       return this.parseUnary();
     }
+    if (this.isCmd('pm') || this.isCmd('mp')) {
+      // A leading ± (x = ±2) reads as 0 ± 2.
+      this.pos++;
+      return { k: 'pm', a: num({ n: 0n, d: 1n }), b: this.parseUnary() };
+    }
     return this.parsePower();
   }
 
@@ -268,16 +311,31 @@ class Parser {
       this.pos++;
       if (this.isCmd('circ')) {
         this.pos++; // degrees are read as plain numbers, as Math-Verify does
-      } else if (this.peek()?.t === 'open' && this.peek()?.s === '{' && this.peek(1)?.t === 'cmd' && this.peek(1)?.s === 'circ' && this.peek(2)?.t === 'close') {
+      } else if (
+        this.peek()?.t === 'open' &&
+        this.peek()?.s === '{' &&
+        this.peek(1)?.t === 'cmd' &&
+        this.peek(1)?.s === 'circ' &&
+        this.peek(2)?.t === 'close'
+      ) {
         this.pos += 3;
       } else {
         const exp = this.parseExponent();
-        base = { k: 'pow', base, exp };
+        const counting = base.k === 'sym' ? /^([CA])_(\d+)$/.exec(base.name) : null;
+        // C_n^k (combinations) and A_n^k (arrangements), as written in Chinese textbooks.
+        base = counting ? this.countingNode(counting[1], BigInt(counting[2]), exp) : { k: 'pow', base, exp };
         base = this.parsePostfixOps(base);
       }
     }
     this.depth--;
     return base;
+  }
+
+  private countingNode(kind: string, n: bigint, k: Node): Node {
+    const nNode = num({ n, d: 1n });
+    const binom: Node = { k: 'fn', name: 'binom', args: [nNode, k] };
+    if (kind === 'C') return binom;
+    return { k: 'mul', args: [binom, { k: 'fn', name: 'factorial', args: [k] }] };
   }
 
   private parseExponent(): Node {
@@ -361,7 +419,7 @@ class Parser {
   /** `{ ... }` as a group. */
   private parseGroup(): Node {
     const t = this.peek();
-    if (!t || t.t !== 'open' || t.s !== '{') throw new ParseError('expected {');
+    if (t?.t !== 'open' || t.s !== '{') throw new ParseError('expected {');
     this.pos++;
     if (this.peek()?.t === 'close' && this.peek()?.s === '}') throw new ParseError('empty group');
     const inner = this.parseList();
@@ -406,9 +464,18 @@ class Parser {
         return this.numberNode(t.s);
       case 'id':
         return this.parseIdentifier();
-      case 'text':
+      case 'text': {
         this.pos++;
+        // \text{13} or \text{\infty} hold a value, not a word.
+        const inner = t.s.trim();
+        const value = /^(-?\d+(?:\.\d+)?)(?:\s+[a-zA-Z][a-zA-Z ]*)?$/.exec(inner); // "5 units"
+        if (value) return this.numberNode(value[1]);
+        if (inner === '\\infty') return { k: 'const', name: 'inf' };
+        if (/^[A-Za-z]$/.test(inner)) return this.symbolNode(inner); // \mathrm{C}
+        const word = NUMBER_WORDS.indexOf(inner.toLowerCase());
+        if (word >= 0) return num({ n: BigInt(word), d: 1n });
         return { k: 'text', s: t.s };
+      }
       case 'env':
         if (!t.begin) throw new ParseError('unexpected \\end');
         return this.parseEnvironment(t.s);
@@ -435,7 +502,14 @@ class Parser {
     for (const f of WORD_FUNCTIONS) {
       if (word.startsWith(f)) {
         const after = this.peek(f.length);
-        if (after && (after.t === 'open' || after.t === 'num' || after.t === 'id' || after.t === 'cmd' || (after.t === 'op' && after.s === '^'))) {
+        if (
+          after &&
+          (after.t === 'open' ||
+            after.t === 'num' ||
+            after.t === 'id' ||
+            after.t === 'cmd' ||
+            (after.t === 'op' && after.s === '^'))
+        ) {
           this.pos += f.length;
           return f === 'sqrt' ? { k: 'fn', name: 'sqrt', args: [this.parseArg()] } : this.parseFunction(f);
         }
@@ -468,18 +542,32 @@ class Parser {
         return { k: 'set', items: [] };
       }
       const inner = this.parseList();
+      if (this.isOp('|') || this.isCmd('mid') || this.isOp(':')) {
+        // Set-builder {x | -2 < x < 3}: the set is its condition.
+        this.pos++;
+        const condition = this.parseList();
+        this.expectClose('\\}');
+        return condition;
+      }
       this.expectClose('\\}');
       return { k: 'set', items: inner.k === 'list' ? inner.items : [inner] };
     }
     const inner = this.parseList();
     const close = this.peek();
-    if (!close || close.t !== 'close' || (close.s !== ')' && close.s !== ']')) throw new ParseError('unclosed bracket');
+    if (close?.t !== 'close' || (close.s !== ')' && close.s !== ']'))
+      throw new ParseError('unclosed bracket');
     this.pos++;
     const o = open as '(' | '[';
     const c = close.s as ')' | ']';
     if (inner.k === 'list') {
       if (inner.items.length === 2 && (o !== '(' || c !== ')')) {
-        return { k: 'interval', lo: inner.items[0], hi: inner.items[1], loOpen: o === '(', hiOpen: c === ')' };
+        return {
+          k: 'interval',
+          lo: inner.items[0],
+          hi: inner.items[1],
+          loOpen: o === '(',
+          hiOpen: c === ')',
+        };
       }
       return { k: 'tuple', items: inner.items, open: o, close: c };
     }
@@ -512,14 +600,15 @@ class Parser {
     }
     this.expectEnd(name);
     const kept = rows.filter((r) => r.length > 0);
-    if (kept.length === 0 || kept.some((r) => r.length !== kept[0].length)) throw new ParseError('ragged matrix');
+    if (kept.length === 0 || kept.some((r) => r.length !== kept[0].length))
+      throw new ParseError('ragged matrix');
     const matrix: Node = { k: 'matrix', rows: kept };
     return name === 'vmatrix' ? { k: 'fn', name: 'det', args: [matrix] } : matrix;
   }
 
   private expectEnd(name: string): void {
     const t = this.peek();
-    if (!t || t.t !== 'env' || t.begin || t.s !== name) throw new ParseError(`expected \\end{${name}}`);
+    if (t?.t !== 'env' || t.begin || t.s !== name) throw new ParseError(`expected \\end{${name}}`);
     this.pos++;
   }
 
@@ -542,13 +631,22 @@ class Parser {
     } else {
       // \sin 2x means sin(2x): the argument runs over juxtaposed factors.
       const factors = [this.parsePower()];
-      while (this.peek() && (this.peek()!.t === 'num' || this.peek()!.t === 'id')) factors.push(this.parsePower());
+      while (this.peek() && (this.peek()!.t === 'num' || this.peek()!.t === 'id'))
+        factors.push(this.parsePower());
       arg = factors.length === 1 ? factors[0] : { k: 'mul', args: factors };
     }
-    let fname = name === 'lg' ? 'log10' : name;
+    // Like Math-Verify, \log without a base is base 10; \ln is natural.
+    let fname = name === 'lg' || (name === 'log' && !base) ? 'log10' : name;
     let args = arg.k === 'list' || arg.k === 'tuple' ? arg.items : [arg];
     if (name === 'log' && base) args = [args[0], base];
-    if (power && power.k === 'neg' && power.arg.k === 'num' && power.arg.v.n === 1n && power.arg.v.d === 1n && /^(sin|cos|tan)$/.test(name)) {
+    if (
+      power &&
+      power.k === 'neg' &&
+      power.arg.k === 'num' &&
+      power.arg.v.n === 1n &&
+      power.arg.v.d === 1n &&
+      /^(sin|cos|tan)$/.test(name)
+    ) {
       fname = `arc${name}`;
       power = null;
     }
@@ -575,7 +673,9 @@ class Parser {
         this.expectClose(']');
       }
       const arg = this.parseArg();
-      return index ? { k: 'pow', base: arg, exp: { k: 'div', num: num({ n: 1n, d: 1n }), den: index } } : { k: 'fn', name: 'sqrt', args: [arg] };
+      return index
+        ? { k: 'pow', base: arg, exp: { k: 'div', num: num({ n: 1n, d: 1n }), den: index } }
+        : { k: 'fn', name: 'sqrt', args: [arg] };
     }
     if (FUNCTIONS.has(name)) return this.parseFunction(name);
     if (name === 'pi') return { k: 'const', name: 'pi' };
@@ -593,13 +693,21 @@ class Parser {
         this.pos++;
         letter = t.s;
       }
-      if (name === 'mathbb' && letter === 'R') return { k: 'interval', lo: { k: 'neg', arg: { k: 'const', name: 'inf' } }, hi: { k: 'const', name: 'inf' }, loOpen: true, hiOpen: true };
+      if (name === 'mathbb' && letter === 'R')
+        return {
+          k: 'interval',
+          lo: { k: 'neg', arg: { k: 'const', name: 'inf' } },
+          hi: { k: 'const', name: 'inf' },
+          loOpen: true,
+          hiOpen: true,
+        };
       return { k: 'sym', name: `${name}_${letter}` };
     }
     if (name === 'lfloor' || name === 'lceil') {
       const inner = this.parseSum();
       const close = this.peek();
-      if (close?.t !== 'cmd' || (close.s !== 'rfloor' && close.s !== 'rceil')) throw new ParseError('unclosed floor');
+      if (close?.t !== 'cmd' || (close.s !== 'rfloor' && close.s !== 'rceil'))
+        throw new ParseError('unclosed floor');
       this.pos++;
       return { k: 'fn', name: name === 'lfloor' ? 'floor' : 'ceil', args: [inner] };
     }
@@ -611,13 +719,24 @@ class Parser {
     }
     if (name === 'vert' || name === 'lvert' || name === 'mid') {
       const inner = this.parseSum();
-      if (!this.isCmd('vert') && !this.isCmd('rvert') && !this.isCmd('mid')) throw new ParseError('unclosed vert');
+      if (!this.isCmd('vert') && !this.isCmd('rvert') && !this.isCmd('mid'))
+        throw new ParseError('unclosed vert');
       this.pos++;
       return { k: 'fn', name: 'abs', args: [inner] };
     }
-    if (name === 'overline' || name === 'bar' || name === 'hat' || name === 'vec' || name === 'tilde' || name === 'widehat' || name === 'overrightarrow') {
+    if (
+      name === 'overline' ||
+      name === 'bar' ||
+      name === 'hat' ||
+      name === 'vec' ||
+      name === 'tilde' ||
+      name === 'widehat' ||
+      name === 'overrightarrow'
+    ) {
       const inner = this.parseArg();
-      return inner.k === 'sym' ? { k: 'sym', name: `${name}_${inner.name}` } : { k: 'fn', name, args: [inner] };
+      return inner.k === 'sym'
+        ? { k: 'sym', name: `${name}_${inner.name}` }
+        : { k: 'fn', name, args: [inner] };
     }
     // Anything else (\angle, \triangle, \%...) is kept as an opaque name.
     return { k: 'sym', name: `\\${name}` };

@@ -8,7 +8,7 @@ export interface Rational {
 }
 
 /** Largest numerator/denominator (in bits) an exact computation may produce before giving up. */
-export const MAX_EXACT_BITS = 4096;
+export const MAX_EXACT_BITS = 65_536; // 2^65536 is ~20k digits: still microseconds of BigInt work
 
 function gcd(a: bigint, b: bigint): bigint {
   let x = a < 0n ? -a : a;
@@ -119,6 +119,6 @@ export function roundTo(a: Rational, places: number): Rational {
   return rat(q + away, scale) ?? a;
 }
 
-export function toString(a: Rational): string {
+export function ratToString(a: Rational): string {
   return a.d === 1n ? a.n.toString() : `${a.n}/${a.d}`;
 }

@@ -11,8 +11,72 @@ export type Token =
   | { t: 'text'; s: string } // content of \text{...} and friends
   | { t: 'env'; s: string; begin: boolean }; // \begin{pmatrix} / \end{pmatrix}
 
-const TEXT_COMMANDS = new Set(['text', 'textbf', 'textit', 'textrm', 'textnormal', 'mbox', 'mathrm', 'mathit', 'mathbf', 'operatorname', 'textsf', 'texttt', 'hbox']);
-const SPACING = new Set([',', ';', ':', '!', ' ', 'quad', 'qquad', 'enspace', 'thinspace', 'medspace', 'thickspace', 'displaystyle', 'textstyle', 'left', 'right', 'big', 'Big', 'bigg', 'Bigg', 'bigl', 'bigr', 'Bigl', 'Bigr', 'limits', 'nolimits', 'hline', 'boldsymbol', 'mathbf', 'bf', 'it', 'rm', 'cr', 'noindent', 'ldots', 'cdots', 'dots', 'dotsc', 'dotsb', 'vdots', 'ddots', 'phantom', 'mathstrut', 'strut', 'Large', 'large', 'small', 'normalsize', 'tiny', 'huge']);
+const TEXT_COMMANDS = new Set([
+  'text',
+  'textbf',
+  'textit',
+  'textrm',
+  'textnormal',
+  'mbox',
+  'mathrm',
+  'mathit',
+  'mathbf',
+  'operatorname',
+  'textsf',
+  'texttt',
+  'hbox',
+]);
+const SPACING = new Set([
+  ',',
+  ';',
+  ':',
+  '!',
+  ' ',
+  'quad',
+  'qquad',
+  'enspace',
+  'thinspace',
+  'medspace',
+  'thickspace',
+  'displaystyle',
+  'textstyle',
+  'left',
+  'right',
+  'big',
+  'Big',
+  'bigg',
+  'Bigg',
+  'bigl',
+  'bigr',
+  'Bigl',
+  'Bigr',
+  'limits',
+  'nolimits',
+  'hline',
+  'boldsymbol',
+  'mathbf',
+  'bf',
+  'it',
+  'rm',
+  'cr',
+  'noindent',
+  'ldots',
+  'cdots',
+  'dots',
+  'dotsc',
+  'dotsb',
+  'vdots',
+  'ddots',
+  'phantom',
+  'mathstrut',
+  'strut',
+  'Large',
+  'large',
+  'small',
+  'normalsize',
+  'tiny',
+  'huge',
+]);
 
 /** Reads `{...}` starting at `i` (which must be `{`); returns the inner text and the index after `}`. */
 export function readBraced(src: string, i: number): [string, number] | null {
@@ -39,7 +103,7 @@ export function tokenize(src: string): Token[] | null {
       i++;
       continue;
     }
-    if (c >= '0' && c <= '9' || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
+    if ((c >= '0' && c <= '9') || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
       const m = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+(?![a-zA-Z]))?/.exec(src.slice(i, i + 400));
       if (!m) return null;
       // "1e5" is read as a number only when it looks like scientific notation (digits on both sides).
@@ -88,6 +152,14 @@ export function tokenize(src: string): Token[] | null {
           return null;
         }
         i = b[1];
+        // \operatorname{lcm} is a function name, not text.
+        if (
+          name === 'operatorname' &&
+          /^(?:lcm|gcd|sgn|arcsin|arccos|arctan|sinh|cosh|tanh|cot|sec|csc)$/.test(b[0].trim())
+        ) {
+          out.push({ t: 'cmd', s: b[0].trim() });
+          continue;
+        }
         out.push({ t: 'text', s: b[0] });
         continue;
       }
@@ -128,7 +200,7 @@ export function tokenize(src: string): Token[] | null {
       i += 2;
       continue;
     }
-    if ('+-*/^_!=<>,;|&:%\''.includes(c)) {
+    if ("+-*/^_!=<>,;|&:%'".includes(c)) {
       out.push({ t: 'op', s: c });
       i++;
       continue;
