@@ -34,6 +34,8 @@ describe('loadProblems', () => {
         { question: 'P2', answer: 'Natalia sold 48/2 = <<48/2=24>>24 clips.\n#### 1,072', idx: 7 },
         // AMC23: a JSON number.
         { id: 3, problem: 'P3', answer: 27.0, url: 'x' },
+        // AMC23 variant: a one-element answer list.
+        { id: 6, problem: 'P6', answer: ['27.0'] },
         // OlympiadBench: final_answer[0] with $ stripped.
         { id: 4, question: 'P4', final_answer: ['$\\sqrt{2}$'], solution: 'no box here' },
         // Minerva: last box of the solution, nested braces matched.
@@ -50,6 +52,7 @@ describe('loadProblems', () => {
       { id: 'test/1.json', problem: 'P1', answer: '\\frac{1}{2}', level: 3, subject: 'Algebra' },
       { id: '7', problem: 'P2', answer: '1072' },
       { id: '3', problem: 'P3', answer: '27' },
+      { id: '6', problem: 'P6', answer: '27.0' },
       { id: '4', problem: 'P4', answer: '\\sqrt{2}' },
       { id: '5', problem: 'P5', answer: '\\frac{a}{b^{2}}', subject: 'Physics' },
     ]);

@@ -143,7 +143,9 @@ function toProblem(row: unknown, fields: FieldMapping, fallbackId: string): Prob
   const solutionName = fields.solution ?? 'solution';
   const a = pick(r, answerNames);
   if (a) {
-    const text = scalarText(a[1], a[0]);
+    // A one-element list is a common variant of single answers (e.g. AMC23 `"answer": ["27.0"]`).
+    const value = Array.isArray(a[1]) && a[1].length === 1 ? a[1][0] : a[1];
+    const text = scalarText(value, a[0]);
     const hashes = text.lastIndexOf('####');
     answer =
       hashes >= 0
