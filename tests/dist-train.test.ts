@@ -2,7 +2,7 @@
 // metrics and checkpoints that transformers loads; a run whose controller is SIGKILLed and resumed with
 // the same N reaches the same final weights as the uninterrupted run.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -60,6 +60,7 @@ describe('training with 2 engine ranks (torchrun, gloo)', () => {
     const last = findLatestCheckpoint(fullDir);
     assert.equal(last?.step, STEPS);
     assert.ok(Number(runPython(LOADS, [join(last!.dir, 'policy')])) > 0, 'transformers loads the policy');
+    assert.ok(existsSync(join(last!.dir, 'policy', 'optimizer.dcp')), 'sharded optimiser state: 2 ranks ran');
 
     const killedDir = join(dir, 'runs', 'killed');
     let pid = 0;
@@ -86,7 +87,7 @@ describe('training with 2 engine ranks (torchrun, gloo)', () => {
     const end = findLatestCheckpoint(killedDir);
     assert.equal(end?.step, STEPS);
     for (const role of ['policy', 'critic']) {
-      const diff = Number(runPython(SAME_WEIGHTS, [join(last!.dir, role), join(end!.dir, role)]));
+      const diff: number = Number(runPython(SAME_WEIGHTS, [join(last!.dir, role), join(end!.dir, role)]));
       assert.equal(diff, 0, `${role}: the resumed run's final weights differ by ${diff}`);
     }
   });

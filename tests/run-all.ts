@@ -30,8 +30,13 @@ if (process.env.SIMPLERL_TEST_HANDLES === '1') {
   after(() => {
     setTimeout(() => {
       const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
-      console.error('ACTIVE HANDLES', handles.map((h) => h.constructor?.name));
-      for (const h of handles) if (h.constructor?.name === 'Timeout') console.error(String((h as { _onTimeout: unknown })._onTimeout).slice(0, 300));
+      console.error(
+        'ACTIVE HANDLES',
+        handles.map((h) => h.constructor?.name),
+      );
+      for (const h of handles)
+        if (h.constructor?.name === 'Timeout')
+          console.error(String((h as { _onTimeout: unknown })._onTimeout).slice(0, 300));
     }, 5000).unref();
   });
 }

@@ -33,7 +33,14 @@ def broadcast_request(request):
     if world_size() == 1:
         return request
     box = [request]
-    tdist.broadcast_object_list(box, src=0)  # arrays travel pickled; fine for control, revisit for big batches
+    try:
+        tdist.broadcast_object_list(box, src=0)  # arrays travel pickled; fine for control, revisit for big batches
+    except Exception as e:
+        if request is None:  # ranks > 0 have nobody to answer
+            raise
+        from .launch import collective_failure  # names the peer that stopped; the process exits after the answer
+
+        request.error = collective_failure(f"{request.op}: broadcast", e)
     return box[0]
 
 

@@ -29,7 +29,7 @@ from .batch import parse_seq_batch
 from .dist_checkpoint import load_sharded_optimizer, save_sharded_optimizer
 from .errors import BadRequest, EngineError
 from .forward import plan_micro_batches
-from .launch import exit_soon, is_collective_failure, unresponsive_peers
+from .launch import collective_failure, is_collective_failure
 from .fsdp import GenerationCopy, full_state_dict_on_cpu, is_sharded, plain_model_from, shard_model
 from .optim import Optimizer
 from .roles import Role
@@ -38,7 +38,6 @@ from .train import PER_TOKEN
 from .worker import Args, Worker
 
 TRAIN_ARRAYS = ("ids", "offsets", "prompt_lens", "mask", *PER_TOKEN)
-COLLECTIVE_FAILED = "collective failed"  # message prefix of the error a rank answers before it exits
 DEFAULT_FORWARD_TOKENS = 8192  # forward's micro_batch_tokens default (forward.py token_logprobs)
 
 
@@ -55,15 +54,7 @@ class DistWorker(Worker):
         except Exception as e:
             if not is_collective_failure(e):
                 raise
-            # the process group is unusable now: name the peers that stopped, answer, then exit so that
-            # torchrun ends the other ranks
-            stale = unresponsive_peers()
-            who = (f"rank {', '.join(map(str, stale))} stopped responding (its heartbeat stopped: dead or hung)"
-                   if stale else "a peer rank failed (every heartbeat still runs)")
-            msg = f"{op}: {COLLECTIVE_FAILED} on rank {dist.rank()}/{dist.world_size()}: {who}; the engine exits ({e})"
-            print(f"simplerl_engine: {msg}", file=sys.stderr, flush=True)
-            exit_soon()
-            raise EngineError(msg) from e
+            raise collective_failure(op, e) from e
 
     # --- load --------------------------------------------------------------------------------------
 
@@ -75,11 +66,17 @@ class DistWorker(Worker):
             result, out = super().op_load(Args("load", {k: v for k, v in a.args.items() if k != "resume_optimizer"}), arrays)
         role: Role = self.roles[a.args["role"]]
         self.generation_copies.pop(role.name, None)
+        opt_args = role.optim.args if role.optim is not None else None
+        role.optim = None  # it references the full parameters: let them go once sharded
         shard_model(role.model, self.device, bf16_compute=role.is_autocast)
-        if role.optim is not None:
-            role.optim = Optimizer(role.model, role.optim.args)  # AdamW over the shards: sharded state
+        if opt_args is not None:
+            role.optim = Optimizer(role.model, opt_args)  # AdamW over the shards: sharded state
             if resume is not None:
-                load_sharded_optimizer(role, resume)
+                try:
+                    load_sharded_optimizer(role, resume)
+                except Exception:
+                    self.roles.pop(role.name, None)  # as at N = 1: a failed resume leaves the role unloaded
+                    raise
         return result, out
 
     # --- train / forward: a share of the sequences per rank ------------------------------------------
@@ -230,7 +227,7 @@ class DistWorker(Worker):
         a.done()
         if with_optim and role.optim is None:
             raise BadRequest(f"save: args.optimizer is true but role {role.name!r} has no optimiser")
-        state = full_state_dict_on_cpu(role.model)  # collective
+        state = full_state_dict_on_cpu(role.model, keep=dist.is_main())  # collective
         tmp = f"{path}.tmp-dist"  # one name on every rank: DCP writes each rank's shards into it
         if dist.is_main():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -87,10 +87,15 @@ class GenerationCopy:
         return True
 
 
-def full_state_dict_on_cpu(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The full state dict, on the CPU, on every rank (collective). Tied weights: both keys, one tensor."""
-    out = {name: t.to("cpu", copy=True) for name, t in full_tensors(model)}
-    if isinstance(model, CausalLM) and model.config.tie_word_embeddings:
+def full_state_dict_on_cpu(model: nn.Module, keep: bool = True) -> dict[str, torch.Tensor]:
+    """The full state dict on the CPU (a collective: every rank gathers each parameter in turn); ranks
+    that pass keep=False drop each tensor at once and get {} (so a node's host memory holds one copy,
+    not one per rank). Tied weights: both keys, one tensor."""
+    out = {}
+    for name, t in full_tensors(model):
+        if keep:
+            out[name] = t.to("cpu", copy=True)
+    if keep and isinstance(model, CausalLM) and model.config.tie_word_embeddings:
         out["lm_head.weight"] = out["model.embed_tokens.weight"]
     return out
 

@@ -105,6 +105,24 @@ def unresponsive_peers() -> list[int]:
     return [r for r in range(dist.world_size()) if r != dist.rank() and (after[r] is None or after[r] == before[r])]
 
 
+COLLECTIVE_FAILED = "collective failed"  # message prefix of the error a rank answers before it exits
+
+
+def collective_failure(op: str, e: BaseException):
+    """The error to answer after collective `op` failed: it names the peers whose heartbeat stopped.
+    The process group is unusable now, so the process exits once the answer is out (torchrun then
+    stops the other ranks)."""
+    from .errors import EngineError
+
+    stale = unresponsive_peers()
+    who = (f"rank {', '.join(map(str, stale))} stopped responding (its heartbeat stopped: dead or hung)"
+           if stale else "a peer rank failed (every heartbeat still runs)")
+    msg = f"{op}: {COLLECTIVE_FAILED} on rank {dist.rank()}/{dist.world_size()}: {who}; the engine exits ({e})"
+    print(f"simplerl_engine: {msg}", file=sys.stderr, flush=True)
+    exit_soon()
+    return EngineError(msg)
+
+
 def make_worker(device: torch.device, threads: int):
     """Worker at N = 1 (unchanged); DistWorker (FSDP2, data-parallel ops) under torchrun with N > 1."""
     from .worker import Worker

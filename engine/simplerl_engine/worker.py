@@ -178,12 +178,9 @@ class Worker:
                            max_new_tokens=max_new_tokens, stop_ids=stop_ids, seeds=seeds)
         role.model.train(role.optim is not None)
         seconds = time.perf_counter() - t0
-        lens = torch.tensor([len(t) for t in out.tokens], dtype=torch.int32)
-        offsets = torch.cat([torch.zeros(1, dtype=torch.int32), torch.cumsum(lens, 0, dtype=torch.int32)])
-        ids = torch.tensor([t for seq in out.tokens for t in seq], dtype=torch.int32)
-        logprobs = _flat_f32(out.logprobs)
-        return ({"finish": list(out.finish), "num_tokens": int(ids.numel()), "seconds": seconds},
-                {"ids": ids, "offsets": offsets, "logprobs": logprobs})
+        # the output is already flat as on the wire: no per-token Python work
+        return ({"finish": list(out.finish), "num_tokens": out.num_tokens, "seconds": seconds},
+                {"ids": out.ids, "offsets": out.offsets, "logprobs": out.logprobs_flat})
 
     def op_forward(self, a: Args, arrays):
         role = self.roles.get_loaded(a.get("role", str))
@@ -314,13 +311,6 @@ def _hf_config(model) -> dict:
     if cfg is not None and hasattr(cfg, "to_hf"):
         return cfg.to_hf()
     return {}
-
-
-def _flat_f32(rows) -> Tensor:
-    if isinstance(rows, Tensor):
-        return rows.float().reshape(-1).cpu()
-    parts = [r.float().reshape(-1).cpu() if isinstance(r, Tensor) else torch.tensor(r, dtype=torch.float32) for r in rows]
-    return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float32)
 
 
 def _rss_bytes() -> int:

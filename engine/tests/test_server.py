@@ -20,15 +20,18 @@ ENGINE_DIR = str(Path(__file__).resolve().parents[1])
 
 
 class EngineProc:
-    def __init__(self, heartbeat_s: float = 2.0, nproc: int = 1):
+    def __init__(self, heartbeat_s: float = 2.0, nproc: int = 1, launcher: list[str] | None = None):
+        """launcher: the command before `-m simplerl_engine` (default: this Python, or torchrun when nproc > 1)."""
         self.dir = tempfile.TemporaryDirectory(prefix="simplerl-test-")
         self.path = os.path.join(self.dir.name, "engine.sock")
         self.stderr = open(os.path.join(self.dir.name, "stderr.log"), "w+")  # a file: a full pipe would block it
         env = {**os.environ, "PYTHONPATH": ENGINE_DIR}
-        launcher = [sys.executable]
-        if nproc > 1:  # torchrun next to this interpreter; --standalone picks a free rendezvous port
-            launcher = [str(Path(sys.executable).with_name("torchrun")), "--standalone", f"--nproc-per-node={nproc}"]
+        if nproc > 1:
             env["OMP_NUM_THREADS"] = "1"
+        if launcher is None and nproc > 1:  # torchrun next to this interpreter; --standalone picks a free port
+            launcher = [str(Path(sys.executable).with_name("torchrun")), "--standalone", f"--nproc-per-node={nproc}"]
+        elif launcher is None:
+            launcher = [sys.executable]
         self.proc = subprocess.Popen(
             [*launcher, "-m", "simplerl_engine", "--socket", self.path, "--device", "cpu", "--threads", "1",
              "--heartbeat-s", str(heartbeat_s)],

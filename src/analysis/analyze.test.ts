@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runCli } from '../../tests/fixtures/train-setup.ts';
 import { ANALYZE_ERROR, analyzeResponses, analyzeRun, histogram, histogramEdges, slope } from './analyze.ts';
 import { evenlySample, renderRunAnalysisMd, sparkline } from './render.ts';
 
@@ -165,21 +165,18 @@ describe('analysis helpers', () => {
 });
 
 describe('simplerl analyze (CLI)', () => {
-  const bin = join(import.meta.dirname, '..', '..', 'bin', 'simplerl.mjs');
-  it('writes analysis.json and analysis.md for a run and for an eval folder', () => {
-    const r = spawnSync(process.execPath, [bin, 'analyze', run], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
+  it('writes analysis.json and analysis.md for a run and for an eval folder', async () => {
+    const r = await runCli(['analyze', run]);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /# Analysis: /);
     assert.ok(existsSync(join(run, 'analysis', 'analysis.json')));
     assert.equal(JSON.parse(readFileSync(join(run, 'analysis', 'analysis.json'), 'utf8')).numSteps, 3);
-    const e = spawnSync(process.execPath, [bin, 'analyze', join(run, 'eval', 'step-000004'), '--json'], {
-      encoding: 'utf8',
-    });
-    assert.equal(e.status, 0, e.stderr);
+    const e = await runCli(['analyze', join(run, 'eval', 'step-000004'), '--json']);
+    assert.equal(e.code, 0, e.stderr);
     assert.equal(JSON.parse(e.stdout).overall.count, 2);
     assert.ok(existsSync(join(run, 'eval', 'step-000004', 'analysis', 'analysis.md')));
-    const bad = spawnSync(process.execPath, [bin, 'analyze'], { encoding: 'utf8' });
-    assert.equal(bad.status, 1);
+    const bad = await runCli(['analyze']);
+    assert.equal(bad.code, 1);
     assert.match(bad.stderr, /give a run folder/);
   });
 });

@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ROLLOUTS_FILE_NAME } from '../run/run-dir.ts';
 import { forEachJsonObject, type JsonlSkips, noteBadLine } from './read-jsonl.ts';
 import { DEFAULT_REFLECTION_PHRASES } from './reflection.ts';
 import {
@@ -22,7 +23,6 @@ import {
 } from './response-stats.ts';
 
 export const ANALYZE_ERROR = 'analyze:';
-const STEP_FILE = /^step-(\d+)\.jsonl$/;
 
 export interface StepStats extends ResponseStats {
   step: number;
@@ -155,7 +155,7 @@ export async function analyzeRun(runDir: string, opts: SummarizeOptions = {}): P
   if (!existsSync(runDir)) throw new Error(`${ANALYZE_ERROR} ${runDir} does not exist`);
   const files = existsSync(rolloutsDir)
     ? (await readdir(rolloutsDir))
-        .map((f) => [f, STEP_FILE.exec(f)] as const)
+        .map((f) => [f, ROLLOUTS_FILE_NAME.exec(f)] as const)
         .filter((x): x is readonly [string, RegExpExecArray] => x[1] !== null)
         .map(([f, m]) => ({ file: join(rolloutsDir, f), step: Number(m[1]) }))
         .sort((a, b) => a.step - b.step)

@@ -1,6 +1,8 @@
 // Markdown summaries of an analysis (analysis.md) and the files `simplerl analyze` writes.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { markdownTable, pct } from '../util/markdown.ts';
 import type { ResponsesAnalysis, RunAnalysis, StepStats } from './analyze.ts';
 import type { ResponseStats } from './response-stats.ts';
 
@@ -29,16 +31,7 @@ export function evenlySample<T>(items: readonly T[], max: number): T[] {
   return out;
 }
 
-const pct = (x: number | null) => (x === null ? '–' : (100 * x).toFixed(1));
 const num = (x: number | null, digits = 0) => (x === null ? '–' : x.toFixed(digits));
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
 
 const STATS_HEADER = [
   'responses',
@@ -109,13 +102,13 @@ export function renderRunAnalysisMd(a: RunAnalysis, maxRows = 30): string {
         sparkline(evenlySample(values, 40)),
       ];
     });
-    parts.push(table(['metric', 'first step', 'last step', 'change', 'trend'], rows), '');
+    parts.push(markdownTable(['metric', 'first step', 'last step', 'change', 'trend'], rows), '');
     parts.push('## Per step', '');
     const shown: StepStats[] = evenlySample(a.steps, maxRows);
     if (shown.length < a.steps.length)
       parts.push(`${shown.length} of ${a.steps.length} steps shown, evenly spaced.`, '');
     parts.push(
-      table(
+      markdownTable(
         ['step', ...STATS_HEADER, 'reward'],
         shown.map((s) => [String(s.step), ...statsCells(s), num(s.meanReward, 3)]),
       ),
@@ -128,7 +121,7 @@ export function renderRunAnalysisMd(a: RunAnalysis, maxRows = 30): string {
     const bins = h.edges.slice(0, -1).map((e, i) => `${e}-${h.edges[i + 1] - 1}`);
     const steps = evenlySample(Object.keys(h.counts), Math.min(maxRows, 12));
     parts.push(
-      table(
+      markdownTable(
         ['step', ...bins],
         steps.map((s) => [s, ...h.counts[s].map(String)]),
       ),
@@ -139,7 +132,7 @@ export function renderRunAnalysisMd(a: RunAnalysis, maxRows = 30): string {
   if (labels.length > 0) {
     parts.push('## Eval outputs', '');
     parts.push(
-      table(
+      markdownTable(
         ['eval', ...STATS_HEADER],
         labels.map((l) => [l, ...statsCells(a.evals[l])]),
       ),
@@ -156,12 +149,12 @@ export function renderResponsesAnalysisMd(a: ResponsesAnalysis): string {
   parts.push(`Reflection phrases (whole words, case-insensitive): ${a.phrases.join(', ')}.`, '');
   const rows = Object.entries(a.groups).map(([name, s]) => [name, ...statsCells(s)]);
   rows.push(['all', ...statsCells(a.overall)]);
-  parts.push(table(['set', ...STATS_HEADER], rows), '');
+  parts.push(markdownTable(['set', ...STATS_HEADER], rows), '');
   const phrases = Object.entries(a.overall.reflectionsByPhrase).filter(([, c]) => c > 0);
   if (phrases.length > 0) {
     parts.push('## Reflection phrases', '');
     parts.push(
-      table(
+      markdownTable(
         ['phrase', 'count', 'per response'],
         phrases.map(([p, c]) => [p, String(c), (c / a.overall.count).toFixed(3)]),
       ),
@@ -172,12 +165,6 @@ export function renderResponsesAnalysisMd(a: ResponsesAnalysis): string {
   return parts.join('\n');
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
-
 /** Writes analysis.json and analysis.md into `outDir`; returns the markdown. */
 export async function writeAnalysis(
   outDir: string,
@@ -185,7 +172,7 @@ export async function writeAnalysis(
 ): Promise<string> {
   const md = 'steps' in analysis ? renderRunAnalysisMd(analysis) : renderResponsesAnalysisMd(analysis);
   await mkdir(outDir, { recursive: true });
-  await writeAtomic(join(outDir, 'analysis.json'), `${JSON.stringify(analysis, null, 2)}\n`);
-  await writeAtomic(join(outDir, 'analysis.md'), md);
+  writeFileAtomic(join(outDir, 'analysis.json'), `${JSON.stringify(analysis, null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'analysis.md'), md);
   return md;
 }

@@ -3,13 +3,8 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  MALFORMED_JSON,
-  MALFORMED_NOT_OBJECT,
-  MALFORMED_STEP,
-  MetricsStore,
-  parseMetricsLine,
-} from './metrics-store.ts';
+import { MALFORMED_JSON, MALFORMED_NOT_OBJECT, MALFORMED_STEP, parseMetricsLine } from '../run/metrics.ts';
+import { MetricsStore } from './metrics-store.ts';
 
 describe('parseMetricsLine', () => {
   it('accepts an object with an integer step', () => {

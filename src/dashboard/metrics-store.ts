@@ -1,9 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-
-/** Problems with single lines of `metrics.jsonl`: the line is skipped and counted, never fatal. */
-export const MALFORMED_JSON = 'not valid JSON';
-export const MALFORMED_NOT_OBJECT = 'not a JSON object';
-export const MALFORMED_STEP = 'no integer "step"';
+import { parseMetricsLine } from '../run/metrics.ts';
 
 /** How many malformed lines are kept with their line number and reason (all are counted). */
 export const MAX_MALFORMED_KEPT = 20;
@@ -28,20 +24,6 @@ export interface MetricsSlice {
   numLines: number;
   numMalformed: number;
   malformed: MalformedLine[];
-}
-
-/** Parses one line: an object with an integer `step` (its other values are not checked here) or why not. */
-export function parseMetricsLine(line: string): { row: Record<string, unknown> } | { error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return { error: MALFORMED_JSON };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { error: MALFORMED_NOT_OBJECT };
-  if (!Number.isInteger((value as Record<string, unknown>).step)) return { error: MALFORMED_STEP };
-  return { row: value as Record<string, unknown> };
 }
 
 /**

@@ -1,18 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ROLLOUTS_FILE_NAME, type RolloutRow } from '../run/run-dir.ts';
 
-/** One sampled rollout, as the trainer writes it to `rollouts/step-NNNNNN.jsonl`. */
-export interface Rollout {
-  step: number;
+/** One sampled rollout of `rollouts/step-NNNNNN.jsonl`, as read back (other writers may use numeric ids). */
+export interface Rollout extends Omit<RolloutRow, 'prompt_id'> {
   prompt_id: string | number;
-  prompt: string;
-  response: string;
-  gold: string;
-  extracted: string | null;
-  correct: boolean;
-  reward: number;
-  finished: boolean;
-  num_tokens: number;
 }
 
 export interface RolloutFilter {
@@ -27,7 +19,6 @@ export interface RolloutFilter {
 }
 
 export const BAD_FILTER = 'bad rollout filter';
-const STEP_FILE = /^step-(\d+)\.jsonl$/;
 
 export function matchesFilter(rollout: Rollout, filter: RolloutFilter): boolean {
   if (filter.step !== undefined && rollout.step !== filter.step) return false;
@@ -105,7 +96,7 @@ export class RolloutStore {
     }
     const found: [number, string][] = [];
     for (const name of names) {
-      const m = STEP_FILE.exec(name);
+      const m = ROLLOUTS_FILE_NAME.exec(name);
       if (m) found.push([Number(m[1]), name]);
     }
     return new Map(found.sort((a, b) => a[0] - b[0]));

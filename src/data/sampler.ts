@@ -1,3 +1,5 @@
+import { hash32, mulberry32 } from '../util/random.ts';
+
 /** Error prefix of a sampler state that does not fit the data or seed. */
 export const BAD_SAMPLER_STATE = 'bad sampler state';
 
@@ -9,29 +11,6 @@ export interface SamplerState {
   /** Position of the next index within that epoch's permutation. */
   position: number;
   numItems: number;
-}
-
-/** Mixes a 32-bit value (the "lowbias32" integer hash); pure, so orders depend only on (seed, epoch). */
-function hash32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** mulberry32: a small fast PRNG with 32-bit state, returns uniforms in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The permutation of [0, numItems) for one epoch: Fisher-Yates driven by hash(seed, epoch). */

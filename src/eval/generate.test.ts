@@ -1,11 +1,11 @@
 // End-to-end eval of a tiny random checkpoint through the real engine on CPU.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { makeTinyModel, tinyProblems, writeTinyProblems } from '../../tests/fixtures/tiny-model.ts';
+import { runCli } from '../../tests/fixtures/train-setup.ts';
 import { EngineClient, toRagged } from '../engine/index.ts';
 import { renderPrompt } from '../tokenizer/prompts.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
@@ -132,32 +132,26 @@ describe('simplerl eval --model (tiny checkpoint, real engine, CPU)', () => {
     );
   });
 
-  it('the CLI (its own engine) gives the same greedy responses', () => {
-    const bin = join(import.meta.dirname, '..', '..', 'bin', 'simplerl.mjs');
+  it('the CLI (its own engine) gives the same greedy responses', async () => {
     const out = join(dir, 'eval-cli');
-    const r = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'eval',
-        '--model',
-        join(dir, 'run', 'checkpoints', 'step-000002'),
-        '--benchmarks',
-        `tiny=${bench}`,
-        '--prompt-template',
-        'plain',
-        '--max-tokens',
-        '12',
-        '--device',
-        'cpu',
-        '--threads',
-        '1',
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(r.status, 0, r.stderr);
+    const r = await runCli([
+      'eval',
+      '--model',
+      join(dir, 'run', 'checkpoints', 'step-000002'),
+      '--benchmarks',
+      `tiny=${bench}`,
+      '--prompt-template',
+      'plain',
+      '--max-tokens',
+      '12',
+      '--device',
+      'cpu',
+      '--threads',
+      '1',
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
     const lines = (path: string) =>
       readFileSync(path, 'utf8')
         .trim()

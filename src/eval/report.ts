@@ -3,9 +3,11 @@
  * table), per_problem.jsonl (one line per problem) and responses.jsonl (one line per sample; the
  * `--responses` layout, so an eval can be re-scored or analysed).
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResponseStats } from '../analysis/response-stats.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
+import { markdownTable, pct } from '../util/markdown.ts';
 
 export interface ScoredSample {
   response: string;
@@ -55,16 +57,6 @@ export interface EvalSummary {
   average: Record<string, number>;
 }
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : (100 * x).toFixed(1));
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
 /** results.md: the v0 README table (model | AIME24 | MATH500 | AMC23 | Minerva | OlympiadBench | avg), other metrics, behaviour, settings. */
 export function renderResultsMd(s: EvalSummary): string {
   const names = Object.keys(s.benchmarks);
@@ -75,12 +67,12 @@ export function renderResultsMd(s: EvalSummary): string {
   ];
   const parts: string[] = [];
   parts.push(`# Evaluation: ${s.label}`, '');
-  parts.push(table(['model', ...titles, 'avg'], [[s.model, ...row(s.primaryMetric)]]), '');
+  parts.push(markdownTable(['model', ...titles, 'avg'], [[s.model, ...row(s.primaryMetric)]]), '');
   parts.push(`${s.primaryMetric} in %; avg is the unweighted mean over the benchmarks.`, '');
   if (s.metrics.length > 1) {
     parts.push('## All metrics (%)', '');
     parts.push(
-      table(
+      markdownTable(
         ['metric', ...titles, 'avg'],
         s.metrics.map((m) => [m, ...row(m)]),
       ),
@@ -91,7 +83,7 @@ export function renderResultsMd(s: EvalSummary): string {
   const stat = (n: string) => s.benchmarks[n].stats;
   const num = (x: number | null) => (x === null ? '–' : x.toFixed(0));
   parts.push(
-    table(
+    markdownTable(
       [
         'benchmark',
         'problems',
@@ -125,12 +117,6 @@ export function renderResultsMd(s: EvalSummary): string {
   }
   parts.push(`- created: ${s.createdAt}`, '');
   return parts.join('\n');
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
 }
 
 export async function writeEvalOutputs(
@@ -171,9 +157,9 @@ export async function writeEvalOutputs(
     ),
   );
   const lines = (xs: string[]) => (xs.length === 0 ? '' : `${xs.join('\n')}\n`);
-  await writeAtomic(join(outDir, 'per_problem.jsonl'), lines(perProblem));
-  await writeAtomic(join(outDir, 'responses.jsonl'), lines(responses));
-  await writeAtomic(join(outDir, 'results.md'), renderResultsMd(summary));
+  writeFileAtomic(join(outDir, 'per_problem.jsonl'), lines(perProblem));
+  writeFileAtomic(join(outDir, 'responses.jsonl'), lines(responses));
+  writeFileAtomic(join(outDir, 'results.md'), renderResultsMd(summary));
   // summary.json last: its presence marks a complete folder (the dashboard reads it).
-  await writeAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { mulberry32 } from '../util/random.ts';
 import { REFERENCE_ESTIMATORS } from './estimators/reference.ts';
 import {
   ADVANTAGE_ESTIMATOR_NAMES,
@@ -125,22 +126,10 @@ describe('advantage estimators: hand-computed values', () => {
 });
 
 describe('advantage estimators: flat versions agree with the loop references (on CPU)', () => {
-  // mulberry32, so the shapes and values are reproducible per seed
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   for (const name of ADVANTAGE_ESTIMATOR_NAMES)
     test(name, () => {
       for (let seed = 0; seed < 40; seed++) {
-        const rand = rng(seed * 7919 + 1);
+        const rand = mulberry32(seed * 7919 + 1); // seeded, so the shapes and values are reproducible
         const groupSize = [1, 2, 4, 5, 8][seed % 5];
         const numGroups = 1 + Math.floor(rand() * 4);
         const lengths = Array.from(

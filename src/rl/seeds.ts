@@ -1,16 +1,6 @@
 // The controller's randomness is stateless: every draw is a hash of (run seed, step, index), so a
 // resumed run draws exactly what an uninterrupted one would (no RNG state to save but the seed).
-
-/** lowbias32 integer hash. */
-export function hash32(x: number): number {
-  let h = x >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { hash32, mulberry32 } from '../util/random.ts';
 
 /** Hash of a tuple of integers (order matters). */
 export function hashInts(...xs: number[]): number {
@@ -25,18 +15,6 @@ const SHUFFLE_STREAM = 2;
 /** Engine sampling seed of prompt `promptIndex` (its place in the step) of step `step`: 0 ≤ seed < 2^31. */
 export function samplingSeed(runSeed: number, step: number, promptIndex: number): number {
   return hashInts(SAMPLING_STREAM, runSeed, step, promptIndex) & 0x7fffffff;
-}
-
-/** mulberry32 uniform generator in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Order of `items` for mini-batch `epoch` of `step` (Fisher-Yates, deterministic). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { checkRunInputs, type ResolvedConfig } from '../config/resolve.ts';
 import { configToYaml } from '../config/to-yaml.ts';
 import { PromptSampler, type SamplerState } from '../data/sampler.ts';
-import type { EngineClient } from '../engine/index.ts';
+import type { EngineClient, TrainStats } from '../engine/index.ts';
 import {
   type CheckpointInfo,
   type ControllerState,
@@ -497,20 +497,6 @@ async function trainStep(ctx: StepContext): Promise<{ metrics: MetricsRow; numOp
   };
   writeStepRollouts(ctx, samples, grades, scores);
   return { metrics: row, numOptimizerSteps: actorStats.length };
-}
-
-interface TrainStats {
-  loss: number;
-  pgLoss?: number;
-  kl?: number;
-  entropy?: number;
-  clipFrac?: number;
-  ratioMean?: number;
-  vfLoss?: number;
-  vfClipFrac?: number;
-  gradNorm: number;
-  lr: number;
-  numTokens: number;
 }
 
 async function trainActor(

@@ -6,6 +6,25 @@ import { writeFileAtomic } from './atomic.ts';
 /** Error prefix of a metrics row that breaks the run layout's rules. */
 export const BAD_METRICS = 'bad metrics row';
 
+/** Problems with single lines of `metrics.jsonl`: the line is skipped and counted, never fatal. */
+export const MALFORMED_JSON = 'not valid JSON';
+export const MALFORMED_NOT_OBJECT = 'not a JSON object';
+export const MALFORMED_STEP = 'no integer "step"';
+
+/** Parses one line: an object with an integer `step` (its other values are not checked here) or why not. */
+export function parseMetricsLine(line: string): { row: Record<string, unknown> } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { error: MALFORMED_JSON };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: MALFORMED_NOT_OBJECT };
+  if (!Number.isInteger((value as Record<string, unknown>).step)) return { error: MALFORMED_STEP };
+  return { row: value as Record<string, unknown> };
+}
+
 export type MetricsRow = { step: number; time: string } & Record<string, number | string>;
 
 export class MetricsWriter {
@@ -46,13 +65,9 @@ export function readMetrics(path: string): { rows: MetricsRow[]; numSkipped: num
   let numSkipped = 0;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
-    try {
-      const row = JSON.parse(line) as MetricsRow;
-      if (typeof row === 'object' && row !== null && Number.isInteger(row.step)) rows.push(row);
-      else numSkipped++;
-    } catch {
-      numSkipped++;
-    }
+    const parsed = parseMetricsLine(line);
+    if ('row' in parsed) rows.push(parsed.row as MetricsRow);
+    else numSkipped++;
   }
   return { rows, numSkipped };
 }

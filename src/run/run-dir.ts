@@ -53,6 +53,9 @@ export function createRunDir(root: string, configYaml: string): RunPaths {
   return paths;
 }
 
+/** Name of a step's rollouts file (`rolloutsFile`); group 1 is the step. */
+export const ROLLOUTS_FILE_NAME = /^step-(\d+)\.jsonl$/;
+
 export function rolloutsFile(paths: RunPaths, step: number): string {
   return join(paths.rollouts, `step-${String(step).padStart(6, '0')}.jsonl`);
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeTinyModel } from '../../tests/fixtures/tiny-model.ts';
+import { REPO_ROOT, runCli } from '../../tests/fixtures/train-setup.ts';
 import { SERVE_READY_LINE } from '../cli/commands/serve.ts';
 import { EngineClient } from '../engine/index.ts';
 import { Grader } from '../reward/index.ts';
@@ -16,14 +17,13 @@ import { DISTILL_RESUME_MISMATCH, type DistillOptions, runDistill, type SftRecor
 import { GenerateBatcher } from './generate-batcher.ts';
 import { runSft, type SftResult } from './sft.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const RESPONSE = 'So the answer is \\boxed{3}.';
 
 function startServe(modelDir: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const child = spawn(
     process.execPath,
     [
-      join(ROOT, 'bin', 'simplerl.mjs'),
+      join(REPO_ROOT, 'bin', 'simplerl.mjs'),
       'serve',
       modelDir,
       '--port',
@@ -318,23 +318,8 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
   });
 
   test('the distill and sft commands (CLI) run end to end', async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [join(ROOT, 'bin', 'simplerl.mjs'), ...args], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => {
-          stdout += d;
-        });
-        child.stderr.on('data', (d) => {
-          stderr += d;
-        });
-        child.once('exit', (code) => resolve({ code, stdout, stderr }));
-      });
     const out = join(dir, 'cli-distilled.jsonl');
-    const distill = await run([
+    const distill = await runCli([
       'distill',
       '--teacher',
       server.url,
@@ -358,36 +343,24 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
     assert.equal(distill.code, 0, distill.stderr);
     const stats = JSON.parse(distill.stdout) as { numSamples: number; numKept: number };
     assert.deepEqual([stats.numSamples, stats.numKept], [4, 2]); // p0 solved twice, p1 not
-    const sftOut = join(dir, 'cli-sft');
-    const sftRun = await run(
-      [
-        'sft',
-        '--model',
-        join(dir, 'base'),
-        '--data',
-        out,
-        '--out',
-        sftOut,
-        '--batch-size',
-        '2',
-        '--lr',
-        '1e-3',
-      ].concat(['--max-steps', '1', '--device', 'cpu', '--threads', '1']),
-    );
+    const sftArgs = ['sft', '--model', join(dir, 'base'), '--data', out, '--out', join(dir, 'cli-sft')];
+    const sftRun = await runCli([
+      ...sftArgs,
+      '--batch-size',
+      '2',
+      '--lr',
+      '1e-3',
+      '--max-steps',
+      '1',
+      '--device',
+      'cpu',
+      '--threads',
+      '1',
+    ]);
     assert.equal(sftRun.code, 0, sftRun.stderr);
     assert.match(sftRun.stderr, /sft step 1\/1 epoch 1\.00 loss \d/);
     assert.equal((JSON.parse(sftRun.stdout) as { numSteps: number }).numSteps, 1);
-    const bad = await run([
-      'sft',
-      '--model',
-      join(dir, 'base'),
-      '--data',
-      out,
-      '--out',
-      sftOut,
-      '--epochs',
-      '-1',
-    ]);
+    const bad = await runCli([...sftArgs, '--epochs', '-1']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /expected a number > 0, got -1/);
   });

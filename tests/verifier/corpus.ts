@@ -1,23 +1,13 @@
 // A generated corpus of (gold, prediction) pairs for the differential test against Math-Verify.
 // Deterministic (seeded): each answer kind renders one value several ways (equal) and near misses
 // (not equal), and each prediction is wrapped the ways models write answers.
+import { mulberry32 } from '../../src/util/random.ts';
 
 export interface Pair {
   id: number;
   category: string;
   gold: string;
   pred: string;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Rng = () => number;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { answersEquivalent, extractAnswer, Grader, verify } from '../../src/reward/index.ts';
+import { mulberry32 } from '../../src/util/random.ts';
 
 const FRAGMENTS = [
   '\\frac',
@@ -91,17 +92,6 @@ const FRAGMENTS = [
   '100000!',
   '\\binom{10^9}{5}',
 ];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomLatex(r: () => number): string {
   const n = 1 + Math.floor(r() * 40);

@@ -3,15 +3,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { parseList } from '../options.ts';
 
 export const ANALYZE_USAGE = 'give a run folder (simplerl analyze runs/<name>) or --responses FILE, not both';
-
-function parseList(text: string): string[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
 
 /** Where the analysis of a responses file goes: next to an eval's responses.jsonl, else FILE-analysis/. */
 export function defaultResponsesOut(file: string): string {

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { REMOTE_HOST_REFUSED } from '../../dashboard/host.ts';
 import { FIXTURE_RUNS } from '../../dashboard/test-helpers.ts';
-import { BAD_PORT, register } from './dashboard.ts';
+import { BAD_PORT } from '../options.ts';
+import { register } from './dashboard.ts';
 
 function program(): Command {
   const p = new Command('simplerl')

@@ -1,13 +1,6 @@
-import { type Command, InvalidArgumentError } from 'commander';
-
-export const BAD_PORT = 'port must be an integer from 0 to 65535';
-
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new InvalidArgumentError(`${BAD_PORT}, got ${text}`);
-  return port;
-}
+import type { Command } from 'commander';
+import { closeOnSignal } from '../close-on-signal.ts';
+import { parsePort } from '../options.ts';
 
 /** `simplerl dashboard [runs]`: serves the live dashboard until interrupted. */
 export function register(program: Command): void {
@@ -26,14 +19,6 @@ export function register(program: Command): void {
       const { startDashboard } = await import('../../dashboard/serve.ts');
       const dashboard = await startDashboard({ runsDir, ...options });
       console.log(`simplerl dashboard: ${dashboard.url} (runs from ${runsDir}; Ctrl-C stops)`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          dashboard.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await closeOnSignal(() => dashboard.close());
     });
 }

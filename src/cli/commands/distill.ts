@@ -1,27 +1,11 @@
 // `simplerl distill`: sample solutions from a teacher endpoint, keep the verified ones as SFT data.
 import { type Command, InvalidArgumentError } from 'commander';
-
-function parsePositive(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a positive integer, got ${text}`);
-  return n;
-}
+import { checkExtract, collect, parseInteger, parsePositiveInt } from '../options.ts';
 
 function parseNonNegative(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0, got ${text}`);
   return n;
-}
-
-function parseInteger(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got ${text}`);
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 interface DistillCliOptions {
@@ -54,7 +38,7 @@ export function register(program: Command): void {
   program
     .command('distill')
     .description(
-      'Sample solutions from an OpenAI-compatible completions endpoint (e.g. `simplerl serve` or vLLM), keep only ' +
+      'sample solutions from an OpenAI-compatible completions endpoint (e.g. `simplerl serve` or vLLM), keep only ' +
         'those the verifier accepts (correct and finished), and write SFT data: {prompt, response, problem_id, problem} per line.',
     )
     .requiredOption(
@@ -67,10 +51,10 @@ export function register(program: Command): void {
       'problems file: .jsonl, .json or .parquet (problem/question + answer or solution)',
     )
     .requiredOption('--out <sft.jsonl>', 'output JSONL of verified solutions')
-    .option('--n <k>', 'samples per problem', parsePositive, 4)
+    .option('--n <k>', 'samples per problem', parsePositiveInt, 4)
     .option('--temperature <t>', 'sampling temperature', parseNonNegative, 0.7)
     .option('--top-p <p>', 'nucleus sampling', parseNonNegative, 1)
-    .option('--max-tokens <n>', 'max new tokens per sample', parsePositive, 2048)
+    .option('--max-tokens <n>', 'max new tokens per sample', parsePositiveInt, 2048)
     .option(
       '--prompt-template <name|string>',
       'qwen25-math-cot | qwen-boxed | abel | plain | chat | a string with {input}',
@@ -86,15 +70,15 @@ export function register(program: Command): void {
       'tokenizer folder whose chat template `--sft-prompt-template chat` renders',
     )
     .option('--stop <text>', 'stop string sent to the teacher (repeatable)', collect, [])
-    .option('--batch-size <k>', 'problems per request', parsePositive, 8)
-    .option('--concurrency <k>', 'requests in flight', parsePositive, 2)
+    .option('--batch-size <k>', 'problems per request', parsePositiveInt, 8)
+    .option('--concurrency <k>', 'requests in flight', parsePositiveInt, 2)
     .option(
       '--max-per-problem <k>',
       'keep at most k verified solutions per problem (default: all)',
-      parsePositive,
+      parsePositiveInt,
     )
     .option('--seed <n>', 'sampling seed (request b uses seed + b * batch size)', parseInteger, 0)
-    .option('--limit <k>', 'use the first k problems', parsePositive)
+    .option('--limit <k>', 'use the first k problems', parsePositiveInt)
     .option('--problem-field <name>', 'field of the problem text (default problem, then question)')
     .option(
       '--answer-field <name>',
@@ -111,8 +95,7 @@ export function register(program: Command): void {
       const studentTokenizer = opts.studentTokenizer
         ? await (await import('../../tokenizer/tokenizer.ts')).TextTokenizer.fromDir(opts.studentTokenizer)
         : undefined;
-      if (opts.extract !== 'boxed' && opts.extract !== 'any')
-        throw new Error(`--extract must be boxed or any, got ${opts.extract}`);
+      const extract = checkExtract(opts.extract);
       // Ctrl-C stops before the next request; the finished batches stay in OUT.partial for --resume.
       const controller = new AbortController();
       const onSignal = () => {
@@ -144,7 +127,7 @@ export function register(program: Command): void {
         limit: opts.limit,
         fields: { problem: opts.problemField, answer: opts.answerField, solution: opts.solutionField },
         apiKey: process.env.OPENAI_API_KEY,
-        grader: { extract: opts.extract },
+        grader: { extract },
         resume: opts.resume,
         signal: controller.signal,
         onProgress: (s) =>

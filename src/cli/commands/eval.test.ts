@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runCli } from '../../../tests/fixtures/train-setup.ts';
 import { BAD_FIELDS, defaultEvalOut, EVAL_MODE_ERROR, parseFields } from './eval.ts';
-
-const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'simplerl.mjs');
 
 describe('simplerl eval (CLI)', () => {
   it('derives the output folder from a run checkpoint or a file name', () => {
@@ -35,7 +33,7 @@ describe('simplerl eval (CLI)', () => {
     );
   });
 
-  it('scores a responses file end to end and needs exactly one mode', () => {
+  it('scores a responses file end to end and needs exactly one mode', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'simplerl-eval-cli-'));
     writeFileSync(
       join(dir, 'b.jsonl'),
@@ -43,21 +41,16 @@ describe('simplerl eval (CLI)', () => {
     );
     writeFileSync(join(dir, 'r.jsonl'), `${JSON.stringify({ id: 'a', response: 'So \\boxed{42}.' })}\n`);
     const out = join(dir, 'out');
-    const r = spawnSync(
-      process.execPath,
-      [
-        bin,
-        'eval',
-        '--benchmarks',
-        `t=${join(dir, 'b.jsonl')}`,
-        '--responses',
-        join(dir, 'r.jsonl'),
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(r.status, 0, r.stderr);
+    const r = await runCli([
+      'eval',
+      '--benchmarks',
+      `t=${join(dir, 'b.jsonl')}`,
+      '--responses',
+      join(dir, 'r.jsonl'),
+      '--out',
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
     // 1 of 1 right -> 100.0
     assert.match(r.stdout, /\| r \| 100\.0 \| 100\.0 \|/);
     assert.equal(
@@ -65,8 +58,8 @@ describe('simplerl eval (CLI)', () => {
       1,
     );
     rmSync(dir, { recursive: true, force: true });
-    const none = spawnSync(process.execPath, [bin, 'eval', '--benchmarks', 'math500'], { encoding: 'utf8' });
-    assert.equal(none.status, 1);
+    const none = await runCli(['eval', '--benchmarks', 'math500']);
+    assert.equal(none.code, 1);
     assert.ok(none.stderr.includes(EVAL_MODE_ERROR));
   });
 });

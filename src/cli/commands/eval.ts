@@ -2,6 +2,7 @@
 // existing responses. Writes summary.json, results.md, per_problem.jsonl and responses.jsonl.
 import { basename, dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { checkDevice, checkExtract, parseList, parsePositiveInt } from '../options.ts';
 
 export const BAD_FIELDS = 'expected --fields like id=key,problem=question,answer=gold';
 export const BAD_NUMBER = 'expected a number';
@@ -9,13 +10,6 @@ export const EVAL_MODE_ERROR =
   'give exactly one of --model DIR (generate) or --responses FILE (score existing outputs)';
 
 const FIELD_NAMES = ['id', 'problem', 'answer', 'solution'] as const;
-
-export function parseList(text: string): string[] {
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
 
 export function parseFields(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -31,12 +25,6 @@ export function parseFields(text: string): Record<string, string> {
     out[key] = value;
   }
   return out;
-}
-
-export function parsePositiveInt(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected an integer >= 1, got ${text}`);
-  return n;
 }
 
 export function parseNonNegative(text: string): number {
@@ -180,13 +168,9 @@ export function register(program: Command): void {
       parseList,
     )
     .action(async (opts: EvalCliOptions) => {
-      if (opts.extract !== 'any' && opts.extract !== 'boxed') {
-        throw new Error(`--extract must be any or boxed, got ${JSON.stringify(opts.extract)}`);
-      }
+      checkExtract(opts.extract);
       if ((opts.model === undefined) === (opts.responses === undefined)) throw new Error(EVAL_MODE_ERROR);
-      if (!['auto', 'cpu', 'cuda'].includes(opts.device)) {
-        throw new Error(`--device must be auto, cpu or cuda, got ${JSON.stringify(opts.device)}`);
-      }
+      checkDevice(opts.device);
       const source = (opts.model ?? opts.responses) as string;
       const out = opts.out ?? defaultEvalOut(source);
       const log = (msg: string) => process.stderr.write(`${msg}\n`);

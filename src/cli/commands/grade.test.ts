@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { BAD_EXTRACT, BAD_LINE, register } from './grade.ts';
-
-const BIN = join(import.meta.dirname, '..', '..', '..', 'bin', 'simplerl.mjs');
-const run = promisify(execFile);
+import { runCli } from '../../../tests/fixtures/train-setup.ts';
+import { BAD_EXTRACT } from '../options.ts';
+import { BAD_LINE, register } from './grade.ts';
 
 describe('simplerl grade', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplerl-grade-'));
@@ -29,8 +26,7 @@ describe('simplerl grade', () => {
         '',
       ].join('\n'),
     );
-    const { stderr } = await run(process.execPath, [
-      BIN,
+    const { code, stderr } = await runCli([
       'grade',
       '--input',
       input,
@@ -41,6 +37,7 @@ describe('simplerl grade', () => {
       '--threads',
       '1',
     ]);
+    assert.equal(code, 0, stderr);
     const rows = readFileSync(output, 'utf8')
       .trim()
       .split('\n')

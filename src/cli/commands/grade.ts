@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { checkExtract } from '../options.ts';
 
 export const BAD_LINE = 'bad line';
-export const BAD_EXTRACT = '--extract must be boxed or any';
 export const BAD_FORMAT = '--format must be strict, original or none';
 const BATCH = 1024;
 
@@ -51,14 +51,13 @@ export function register(program: Command): void {
 }
 
 async function runGrade(opts: GradeCliOptions): Promise<void> {
-  if (opts.extract !== 'boxed' && opts.extract !== 'any')
-    throw new Error(`${BAD_EXTRACT}, got ${opts.extract}`);
+  const extract = checkExtract(opts.extract);
   if (opts.format !== undefined && !['strict', 'original', 'none'].includes(opts.format))
     throw new Error(`${BAD_FORMAT}, got ${opts.format}`);
   const { Grader } = await import('../../reward/index.ts');
   const started = performance.now();
   const grader = await Grader.create({
-    extract: opts.extract,
+    extract,
     rules: opts.format ? { format: opts.format as 'strict' | 'original' | 'none' } : {},
     threads: opts.threads ? Number(opts.threads) : undefined,
     timeoutMs: Number(opts.timeoutMs),

@@ -1,15 +1,12 @@
 // `simplerl plan CONFIG [--set k=v ...]`: memory per device of a run, before it starts.
 import type { Command } from 'commander';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from '../options.ts';
 
 export function register(program: Command): void {
   program
     .command('plan')
     .description(
-      "Estimate the memory per device of a run from the model's config.json and the run's settings: weights, " +
+      "estimate the memory per device of a run from the model's config.json and the run's settings: weights, " +
         'gradients, optimizer state, activations, logits, KV cache; says whether it fits and which knob to turn.',
     )
     .argument('<config>', 'YAML config (e.g. configs/zero.yaml)')

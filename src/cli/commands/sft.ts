@@ -1,12 +1,6 @@
 // `simplerl sft`: supervised fine-tuning on (prompt, response) pairs, loss on the response tokens only.
 import { type Command, InvalidArgumentError } from 'commander';
-
-function parsePositiveInt(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError(`expected a positive integer, got ${text}`);
-  return n;
-}
+import { checkDevice, checkDtype, parseInteger, parsePositiveInt } from '../options.ts';
 
 function parsePositive(text: string): number {
   const n = Number(text);
@@ -18,12 +12,6 @@ function parseRatio(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0 || n > 1)
     throw new InvalidArgumentError(`expected a number in [0, 1], got ${text}`);
-  return n;
-}
-
-function parseInteger(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got ${text}`);
   return n;
 }
 
@@ -52,7 +40,7 @@ export function register(program: Command): void {
   program
     .command('sft')
     .description(
-      'Supervised fine-tuning (the warm-up of SimpleRL): next-token loss on response tokens only, prompt tokens masked. ' +
+      'supervised fine-tuning (the warm-up of SimpleRL): next-token loss on response tokens only, prompt tokens masked. ' +
         'Data: JSONL of {prompt, response} (from `simplerl distill`) or {problem, response}. Writes a Hugging Face folder.',
     )
     .requiredOption('--model <dir>', 'Hugging Face folder of the initial weights and tokenizer')
@@ -82,15 +70,13 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', 'auto | float32 | bfloat16', 'auto')
     .option('--max-steps <k>', 'stop after k optimiser steps', parsePositiveInt)
     .action(async (opts: SftCliOptions) => {
-      if (!['auto', 'cpu', 'cuda'].includes(opts.device))
-        throw new Error(`--device must be auto, cpu or cuda, got ${opts.device}`);
-      if (!['auto', 'float32', 'bfloat16'].includes(opts.dtype))
-        throw new Error(`--dtype must be auto, float32 or bfloat16, got ${opts.dtype}`);
+      const device = checkDevice(opts.device);
+      const dtype = checkDtype(opts.dtype);
       const { runSft } = await import('../../sft/sft.ts');
       const result = await runSft({
         ...opts,
-        device: opts.device as 'auto' | 'cpu' | 'cuda',
-        dtype: opts.dtype as 'auto' | 'float32' | 'bfloat16',
+        device,
+        dtype,
         onStep: (m) =>
           process.stderr.write(
             `sft step ${m.step}/${m.numSteps} epoch ${m.epoch.toFixed(2)} loss ${m.loss.toFixed(4)} grad_norm ${m.gradNorm.toFixed(3)} lr ${m.lr.toExponential(2)} tokens ${m.numTokens}\n`,

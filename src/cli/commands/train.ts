@@ -1,15 +1,12 @@
 // `simplerl train CONFIG [--set k=v ...] [--name NAME]` and `simplerl train [CONFIG] --resume RUN_DIR`.
 import type { Command } from 'commander';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect } from '../options.ts';
 
 export function register(program: Command): void {
   program
     .command('train')
     .description(
-      'Train a model with RL from a rule reward (PPO with a critic, or GRPO). Writes runs/<name>/: config.yaml, ' +
+      'train a model with RL from a rule reward (PPO with a critic, or GRPO). Writes runs/<name>/: config.yaml, ' +
         'metrics.jsonl, rollouts/, checkpoints/. Example: simplerl train configs/zero.yaml --set model.path=DIR',
     )
     .argument('[config]', 'YAML config (e.g. configs/zero.yaml); optional with --resume')
