@@ -31,4 +31,14 @@ describe('simplerl train (CLI)', () => {
     assert.match(r.stdout, /optim\.actor_lr \(number\) = 5e-7\n {4}Policy learning rate/);
     assert.doesNotMatch(r.stdout, /^algo\./m);
   });
+
+  test('--help-config with an unknown section fails (exit code 1) and lists the sections; one key works', async () => {
+    const bad = await runCli(['train', '--help-config', 'optimizer']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /no config section or key "optimizer" \(sections: run, model, data, algo, /);
+    const one = await runCli(['train', '--help-config', 'algo.kl.coef']);
+    assert.equal(one.code, 0);
+    assert.match(one.stdout, /^algo\.kl\.coef \(number\|null\) = /);
+    assert.equal(one.stdout.trim().split('\n').length, 2);
+  });
 });

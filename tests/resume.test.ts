@@ -1,11 +1,13 @@
 // Resume after SIGKILL: the controller (`node bin/simplerl.mjs train ...`, a child process) is killed in
 // the middle of a run, `--resume` continues it, and the run reaches the same final step with exactly
 // the data order (prompt ids per step) and samples of an uninterrupted run.
+// Also: SIGINT stops the run after its step with a checkpoint and exit code 130 (scripts must not go on).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { EXIT_INTERRUPTED } from '../src/cli/commands/train.ts';
 import { findLatestCheckpoint, readMetrics } from '../src/run/index.ts';
 import { makeTinySetup, runCli, type TinySetup, tinyConfigYaml } from './fixtures/train-setup.ts';
 
@@ -114,5 +116,34 @@ describe('resume after SIGKILL of the controller', () => {
       );
     }
     assert.ok(!existsSync(join(killedDir, 'checkpoints', `step-00000${before.step}.tmp`)));
+  });
+
+  test('SIGINT stops after the step with a checkpoint and exit code 130; --resume finishes with 0', async () => {
+    const runDir = join(dir, 'runs', 'interrupted');
+    let pid = 0;
+    let signalled = false;
+    const watcher = setInterval(() => {
+      if (pid !== 0 && !signalled && readMetrics(join(runDir, 'metrics.jsonl')).rows.length >= 2) {
+        signalled = true;
+        process.kill(pid, 'SIGINT');
+      }
+    }, 20);
+    const stopped = await runCli(
+      ['train', configFile, '--name', 'interrupted', '--set', 'run.max_steps=200'],
+      {
+        onSpawn: (p) => {
+          pid = p;
+        },
+      },
+    );
+    clearInterval(watcher);
+    assert.equal(stopped.code, EXIT_INTERRUPTED, stopped.stderr);
+    const out = JSON.parse(stopped.stdout.trim().split('\n').pop()!);
+    assert.equal(out.aborted, true);
+    assert.ok(out.step >= 2 && out.step < 200, `stopped at ${out.step}`);
+    assert.equal(findLatestCheckpoint(runDir)?.step, out.step); // a checkpoint of the step it stopped at
+    const resumed = await runCli(['train', '--resume', runDir, '--set', `run.max_steps=${out.step + 1}`]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout.trim().split('\n').pop()!).aborted, false);
   });
 });

@@ -4,11 +4,15 @@ import argparse
 import os
 import sys
 
-import torch
+from .requirements import check_or_exit
 
-from . import dist
-from .server import Server, follow
-from .launch import make_worker
+check_or_exit()  # before the imports below: a missing package is named with its install command
+
+import torch  # noqa: E402
+
+from . import dist  # noqa: E402
+from .server import Server, follow  # noqa: E402
+from .launch import finish, make_worker  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -39,4 +43,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    finish(main())  # sys.exit at N = 1

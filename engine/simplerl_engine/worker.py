@@ -143,8 +143,13 @@ class Worker:
             role.optim = Optimizer(model, opt_args)
             if resume is not None:
                 state = torch.load(resume, map_location=self.device, weights_only=True)
-                role.optim.load_state_dict(state)
-                _set_rng_state(state.get("rng"))
+                if state.get("format") == "dcp":  # written by N > 1 ranks: resharded to this process
+                    from .dist_checkpoint import load_sharded_optimizer
+
+                    load_sharded_optimizer(role, resume)
+                else:
+                    role.optim.load_state_dict(state)
+                    _set_rng_state(state.get("rng"))
         self.roles[name] = role
         return {"num_params": role.num_params, "config": role.config, "dtype": str(dtype).removeprefix("torch."),
                 "device": str(self.device)}, {}

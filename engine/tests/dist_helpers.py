@@ -67,6 +67,10 @@ def _rank_main(rank: int, world_size: int, port: int, out_dir: str, script: list
         raise
     finally:
         tdist.destroy_process_group()
+    # skip the interpreter's teardown, where torch's collective threads occasionally abort (launch.finish)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def run_ranks(script: list, out_dir: str, world_size: int = 2) -> list:

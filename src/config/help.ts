@@ -56,10 +56,19 @@ function typeName(node: JsonSchema): string {
   return node.type ?? 'any';
 }
 
-/** Text for `--help-config [section]`. */
+export const UNKNOWN_CONFIG_SECTION = 'no config section or key';
+
+/** Text for `--help-config [section]` (a section such as `algo` or `algo.kl`, or one key); throws for a name
+ * that is neither, listing the sections. */
 export function formatConfigHelp(section?: string): string {
-  const keys = configKeys().filter((k) => section === undefined || k.key.startsWith(`${section}.`));
-  if (keys.length === 0) return `no config section "${section}"`;
+  const all = configKeys();
+  const keys = all.filter(
+    (k) => section === undefined || k.key === section || k.key.startsWith(`${section}.`),
+  );
+  if (keys.length === 0) {
+    const sections = [...new Set(all.map((k) => k.key.split('.')[0]))];
+    throw new Error(`${UNKNOWN_CONFIG_SECTION} "${section}" (sections: ${sections.join(', ')})`);
+  }
   return keys
     .map((k) => {
       const def = k.default === undefined ? '' : ` = ${JSON.stringify(k.default)}`;

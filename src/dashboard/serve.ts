@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import { listenError } from '../util/net.ts';
 import { createApp } from './app.ts';
 import { checkHost, isLoopbackHost } from './host.ts';
 import { RunRegistry } from './runs.ts';
@@ -34,9 +35,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: Error) => reject(listenError(err, options.port ?? 0, host));
+    server.once('error', onError);
     server.listen(options.port ?? 0, host.replace(/^\[(.*)\]$/, '$1'), () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

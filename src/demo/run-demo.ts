@@ -330,12 +330,26 @@ export function formatTable(demo: Pick<DemoResult, 'before' | 'after'>): string 
   return lines.join('\n');
 }
 
+/** Trailing mean over `window` steps, skipping non-finite values (per-step values of 128 samples are noisy). */
+export function smooth(values: number[], window: number): number[] {
+  return values.map((_, i) => {
+    const xs = values.slice(Math.max(0, i - window + 1), i + 1).filter(Number.isFinite);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN;
+  });
+}
+
+export const SMOOTH_STEPS = 10;
+
 export function curvePanels(curves: CurvePoint[]): Panel[] {
-  const pts = (f: (c: CurvePoint) => number): [number, number][] => curves.map((c) => [c.step, f(c)]);
+  const pts = (f: (c: CurvePoint) => number): [number, number][] => {
+    const ys = smooth(curves.map(f), SMOOTH_STEPS);
+    return curves.map((c, i) => [c.step, ys[i]!]);
+  };
+  const tail = ` (${SMOOTH_STEPS}-step mean)`;
   return [
-    { title: 'reward (mean)', curves: [{ label: 'train', points: pts((c) => c.reward) }] },
+    { title: `reward${tail}`, curves: [{ label: 'train, T=1', points: pts((c) => c.reward) }] },
     {
-      title: 'accuracy (train prompts, T=1)',
+      title: `accuracy${tail}`,
       yRange: [0, 1],
       curves: [
         { label: 'all', points: pts((c) => c.acc) },
@@ -343,9 +357,12 @@ export function curvePanels(curves: CurvePoint[]): Panel[] {
         { label: 'without', points: pts((c) => c.accWithoutCheck) },
       ],
     },
-    { title: 'response length (tokens)', curves: [{ label: 'mean', points: pts((c) => c.responseLen) }] },
     {
-      title: 'self-check rate',
+      title: `response length, tokens${tail}`,
+      curves: [{ label: 'train, T=1', points: pts((c) => c.responseLen) }],
+    },
+    {
+      title: `self-check rate${tail}`,
       yRange: [0, 1],
       curves: [{ label: 'train, T=1', points: pts((c) => c.selfCheckRate) }],
     },

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EngineClient } from './client.ts';
+import { EngineClient, KILLED_FROM_OUTSIDE } from './client.ts';
 import { ENGINE_DIED, ENGINE_HUNG, ENGINE_START_FAILED, EngineDiedError, EngineError } from './errors.ts';
 import { encodeFrame } from './frames.ts';
 import { fromRagged, toRagged } from './ragged.ts';
@@ -227,6 +227,7 @@ describe('EngineClient failure reporting', () => {
       assert.ok(e instanceof EngineDiedError);
       assert.equal(e.signal, 'SIGKILL');
       assert.ok(e.message.startsWith(ENGINE_DIED));
+      assert.ok(e.message.includes(KILLED_FROM_OUTSIDE), e.message); // a hint at the OOM killer
       assert.match(e.stderrTail, new RegExp(`simplerl_engine: pid ${pid}`));
       return true;
     });
@@ -250,6 +251,21 @@ describe('EngineClient failure reporting', () => {
     await assert.rejects(EngineClient.start({ python: '/nonexistent/python3' }), (e: EngineDiedError) =>
       e.message.startsWith(ENGINE_START_FAILED),
     );
+  });
+
+  test('a SIMPLERL_PYTHON that does not exist is named as such', async () => {
+    const saved = process.env.SIMPLERL_PYTHON;
+    process.env.SIMPLERL_PYTHON = '/nonexistent/bin/python3';
+    try {
+      await assert.rejects(EngineClient.start(), (e: EngineDiedError) =>
+        e.message.startsWith(
+          `${ENGINE_START_FAILED}: SIMPLERL_PYTHON=/nonexistent/bin/python3: no such file`,
+        ),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.SIMPLERL_PYTHON;
+      else process.env.SIMPLERL_PYTHON = saved;
+    }
   });
 
   test('shutdown exits cleanly and later calls reject', async () => {

@@ -60,6 +60,11 @@ function trackChild(child: ChildProcess): void {
   }
 }
 
+/** Why an engine that nobody here killed got SIGKILL, most of the time. */
+export const KILLED_FROM_OUTSIDE =
+  "killed by SIGKILL from outside, most often the kernel's out-of-memory killer (see dmesg or journalctl -k); " +
+  'if so, lower the memory a step needs (simplerl plan CONFIG shows it)';
+
 export function defaultPython(): string {
   return process.env.SIMPLERL_PYTHON || join(REPO_ROOT, '.venv', 'bin', 'python');
 }
@@ -118,6 +123,16 @@ export class EngineClient {
     if (!opts.python && !process.env.SIMPLERL_PYTHON && !existsSync(python)) {
       throw new EngineDiedError(
         `${ENGINE_START_FAILED}: no Python at ${python} (run npm run setup:python or set SIMPLERL_PYTHON)`,
+        null,
+        null,
+        '',
+      );
+    }
+    const fromEnv = !opts.python && !!process.env.SIMPLERL_PYTHON;
+    if (fromEnv && python.includes('/') && !existsSync(python)) {
+      throw new EngineDiedError(
+        `${ENGINE_START_FAILED}: SIMPLERL_PYTHON=${python}: no such file (point it at a Python with torch, ` +
+          'msgpack, safetensors and numpy, or unset it to use the .venv of npm run setup:python)',
         null,
         null,
         '',
@@ -393,7 +408,13 @@ export class EngineClient {
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.watchdog) clearTimeout(this.watchdog);
-    const reason = this.killReason ?? (this.shuttingDown ? 'simplerl engine was shut down' : ENGINE_DIED);
+    const reason =
+      this.killReason ??
+      (this.shuttingDown
+        ? 'simplerl engine was shut down'
+        : signal === 'SIGKILL'
+          ? `${ENGINE_DIED}: ${KILLED_FROM_OUTSIDE}`
+          : ENGINE_DIED);
     this.died = new EngineDiedError(reason, code, signal, this.stderrTail.join('\n'));
     for (const p of this.pending.values()) p.reject(this.died);
     this.pending.clear();

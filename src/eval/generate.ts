@@ -11,10 +11,12 @@
  * Prompt + max tokens longer than the model's max_position_embeddings fails before generating.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { EngineClient } from '../engine/index.ts';
 import { checkPromptTemplate, renderPrompt } from '../tokenizer/prompts.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { parseMetricName } from './metrics.ts';
 import type { Sample } from './responses-file.ts';
 import {
   type BenchmarkOptions,
@@ -44,7 +46,8 @@ export interface GenerationOptions {
   topK?: number;
   /** Max new tokens per response (default 3000, the v0 table's setting). */
   maxTokens?: number;
-  /** Prompt template name or custom string with {input} (default qwen25-math-cot). */
+  /** Prompt template name or custom string with {input} (default: the run's model.prompt_template for a
+   * checkpoint of a run, else qwen25-math-cot). */
   promptTemplate?: string;
   seed?: number;
   /** Prompts per engine call (default 64). */
@@ -66,9 +69,37 @@ export interface GenerateEvalOptions
 export function resolveModelDir(model: string): string {
   if (existsSync(join(model, 'config.json'))) return model;
   if (existsSync(join(model, 'policy', 'config.json'))) return join(model, 'policy');
+  const latest = join(model, 'checkpoints', 'LATEST');
+  if (existsSync(latest)) {
+    const name = readFileSync(latest, 'utf8').trim();
+    throw new Error(
+      `${EVAL_ERROR} ${model} is a run folder: give one of its checkpoints, e.g. --model ${join(model, 'checkpoints', name)} (the latest)`,
+    );
+  }
   throw new Error(
     `${EVAL_ERROR} ${model} has no config.json (nor policy/config.json): not a Hugging Face model folder`,
   );
+}
+
+export const DEFAULT_EVAL_TEMPLATE = 'qwen25-math-cot';
+
+/**
+ * The prompt template a run trained with, when `modelDir` is one of its checkpoints
+ * (`<run>/checkpoints/step-N/policy`): evaluating with another prompt than training measures something else.
+ */
+export function runPromptTemplate(modelDir: string): { template: string; configFile: string } | undefined {
+  const abs = resolve(modelDir);
+  if (basename(abs) !== 'policy' || basename(dirname(dirname(abs))) !== 'checkpoints') return undefined;
+  const configFile = join(dirname(dirname(dirname(abs))), 'config.yaml');
+  if (!existsSync(configFile)) return undefined;
+  try {
+    const template = (
+      parseYaml(readFileSync(configFile, 'utf8')) as { model?: { prompt_template?: unknown } }
+    )?.model?.prompt_template;
+    return typeof template === 'string' ? { template, configFile } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function stopIdsOf(tok: TextTokenizer): number[] {
@@ -94,7 +125,6 @@ export async function generateAndScore(opts: GenerateEvalOptions): Promise<EvalR
   const topP = opts.topP ?? 1;
   const topK = opts.topK ?? 0;
   const maxTokens = opts.maxTokens ?? 3000;
-  const template = opts.promptTemplate ?? 'qwen25-math-cot';
   const seed = opts.seed ?? 0;
   const batchSize = opts.batchSize ?? 64;
   if (!Number.isInteger(n) || n < 1) throw new Error(`${EVAL_ERROR} n must be an integer >= 1, got ${n}`);
@@ -103,8 +133,21 @@ export async function generateAndScore(opts: GenerateEvalOptions): Promise<EvalR
       `${EVAL_ERROR} n=${n} samples with temperature 0 are ${n} copies of the greedy answer: give --temperature > 0`,
     );
   }
-  checkPromptTemplate(template);
+  if (!(topP > 0 && topP <= 1)) throw new Error(`${EVAL_ERROR} --top-p must be in (0, 1], got ${topP}`);
+  // Checked before the engine starts: scoring would find it only after every sample is generated.
+  for (const m of opts.metrics ?? []) {
+    const { k } = parseMetricName(m);
+    if (k > n)
+      throw new Error(
+        `${EVAL_ERROR} metric ${m} needs ${k} samples per problem but --n is ${n} (generate with --n ${k} or more)`,
+      );
+  }
   const modelDir = resolveModelDir(opts.model);
+  const fromRun = opts.promptTemplate === undefined ? runPromptTemplate(modelDir) : undefined;
+  const template = opts.promptTemplate ?? fromRun?.template ?? DEFAULT_EVAL_TEMPLATE;
+  if (fromRun !== undefined)
+    log(`prompt template ${JSON.stringify(template)}: the one the run trained with (${fromRun.configFile})`);
+  checkPromptTemplate(template);
   const tok = await TextTokenizer.fromDir(opts.tokenizer ?? modelDir);
   const stopIds = stopIdsOf(tok);
   const benchmarks = await loadBenchmarks(opts);

@@ -11,12 +11,18 @@ async function loadCustom(path) {
     const { pathToFileURL } = await import('node:url');
     customs.set(
       path,
-      import(pathToFileURL(path).href).then((m) => {
-        const fn = m.default;
-        if (typeof fn !== 'function')
-          throw new Error(`custom reward ${path}: default export must be a function`);
-        return fn;
-      }),
+      import(pathToFileURL(path).href).then(
+        (m) => {
+          const fn = m.default;
+          if (typeof fn !== 'function')
+            throw new Error(`custom reward ${path}: default export must be a function`);
+          return fn;
+        },
+        (err) => {
+          // Re-thrown as a plain Error with the path: a module's load error does not cross threads intact.
+          throw new Error(`custom reward ${path}: cannot load: ${err?.message ?? String(err)}`);
+        },
+      ),
     );
   }
   return customs.get(path);

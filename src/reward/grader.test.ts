@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CUSTOM_REWARD_ERROR } from './grader.ts';
 import { Grader, TIMEOUT_REASON, verify } from './index.ts';
 
 const CUSTOM = join(import.meta.dirname, '..', '..', 'tests', 'verifier', 'fixtures', 'custom-reward.ts');
@@ -93,5 +96,24 @@ describe('Grader.create', () => {
     const g = await Grader.create({ threads: 1 });
     await g.close();
     await assert.rejects(g.grade([{ gold: '1', response: '1' }]), /after close/);
+  });
+  it('a custom reward that is missing or does not load is named (not "[object Object]")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simplerl-custom-reward-'));
+    try {
+      const missing = join(dir, 'nope.ts');
+      await assert.rejects(
+        Grader.create({ threads: 1, customReward: missing }),
+        (err: Error) => err.message === `${CUSTOM_REWARD_ERROR} ${missing}: file not found`,
+      );
+      const broken = join(dir, 'broken.mjs');
+      writeFileSync(broken, 'import { nothing } from "./not-there.mjs";\nexport default () => 1;\n');
+      await assert.rejects(
+        Grader.create({ threads: 1, customReward: broken }),
+        (err: Error) =>
+          err instanceof Error && err.message.startsWith(`${CUSTOM_REWARD_ERROR} ${broken}: cannot load: `),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,12 +2,15 @@
 // the training loop. Every dispatched task has a time budget; when it runs out piscina terminates
 // that worker, a fresh one replaces it, and the items of the task are retried one by one so only
 // the stuck item answers reason 'timeout'.
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { ExtractMode } from './extract.ts';
 import type { Graded, GradeItem, GradeSettings } from './grade-item.ts';
 import { isFormatted, type RewardRules, resolveRules, rewardOf } from './rules.ts';
+
+export const CUSTOM_REWARD_ERROR = 'custom reward';
 
 export interface GraderOptions {
   /** Extraction mode for responses: 'boxed' (default) or 'any'. */
@@ -48,6 +51,8 @@ export class Grader {
     const threads = Math.max(1, Math.min(8, Math.floor(opts.threads ?? availableParallelism() - 1)));
     const timeoutMs = opts.timeoutMs ?? 3000;
     if (!(timeoutMs > 0)) throw new Error(`Grader: timeoutMs must be > 0, got ${timeoutMs}`);
+    if (opts.customReward !== undefined && !existsSync(resolve(opts.customReward)))
+      throw new Error(`${CUSTOM_REWARD_ERROR} ${opts.customReward}: file not found`);
     const settings: GradeSettings = { extract: opts.extract ?? 'boxed', rules: resolveRules(opts.rules) };
     const pool = new Piscina({
       filename: WORKER_URL,
@@ -66,7 +71,12 @@ export class Grader {
       await grader.warm();
     } catch (err) {
       await pool.destroy();
-      throw err;
+      // An error thrown in a worker thread may arrive as a plain object (it prints "[object Object]").
+      if (err instanceof Error) throw err;
+      const message = (err as { message?: unknown } | null)?.message;
+      throw new Error(
+        `Grader: a worker failed to start: ${typeof message === 'string' ? message : JSON.stringify(err)}`,
+      );
     }
     return grader;
   }

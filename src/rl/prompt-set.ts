@@ -71,3 +71,14 @@ export async function loadPromptSet(
     fingerprint: fp,
   };
 }
+
+/** The start-of-run line about the training prompts: how many, and how many were dropped and why (a user
+ * who counts the lines of the file can tell duplicates, filters and over-long prompts apart). */
+export function describePromptSet(path: string, set: PromptSet, maxPromptTokens: number): string {
+  const dropped = [
+    set.numDuplicates > 0 ? `${set.numDuplicates} duplicates` : '',
+    set.numFiltered > 0 ? `${set.numFiltered} filtered by data.levels / data.subjects` : '',
+    set.numTooLong > 0 ? `${set.numTooLong} longer than ${maxPromptTokens} tokens` : '',
+  ].filter((s) => s !== '');
+  return `simplerl: ${set.items.length} training prompts from ${path}${dropped.length > 0 ? ` (dropped: ${dropped.join(', ')})` : ''}`;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CONFIG_ERROR, configToYaml, loadConfig, resolveConfig } from '../config/index.ts';
-import { prepareTrainRun } from './train-command.ts';
+import { FIXED_ON_RESUME_ERROR, prepareTrainRun } from './train-command.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'simplerl-traincmd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,5 +80,63 @@ describe('simplerl train: run preparation', () => {
       /other\.yaml differs from .*config\.yaml in algo\.clip, optim\.actor_lr: a resumed run keeps its own config/,
     );
     assert.throws(() => prepareTrainRun({ resume: join(dir, 'nothing') }), /no config\.yaml there/);
+  });
+
+  test('--resume --set: a key the prompts or checkpoints depend on, or a bad input, is refused and config.yaml is kept', () => {
+    const runDir = join(dir, 'runs', 'r2');
+    mkdirSync(runDir, { recursive: true });
+    const resolved = resolveConfig(loadConfig(cfgFile, { sets: ['run.name=r2'] }), cfgFile);
+    const own = configToYaml(resolved);
+    writeFileSync(join(runDir, 'config.yaml'), own);
+    const other = join(dir, 'other-train.jsonl');
+    writeFileSync(other, '{"problem": "2+2", "answer": "4"}\n');
+    for (const set of [
+      `data.train=${other}`,
+      'run.seed=7',
+      'rollout.max_prompt_tokens=64',
+      `model.path=${dir}/nope`,
+    ]) {
+      assert.throws(
+        () => prepareTrainRun({ resume: runDir, sets: [set] }),
+        (err: Error) =>
+          err.message.startsWith(CONFIG_ERROR) &&
+          err.message.includes(`--set ${set.split('=')[0]}`) &&
+          err.message.includes(`${FIXED_ON_RESUME_ERROR} ${runDir}`),
+        set,
+      );
+      assert.equal(readFileSync(join(runDir, 'config.yaml'), 'utf8'), own, `config.yaml after --set ${set}`);
+    }
+    // A key that may change, but with an input that does not exist: refused, config.yaml unchanged.
+    assert.throws(
+      () => prepareTrainRun({ resume: runDir, sets: [`data.val=${dir}/no-val.jsonl`] }),
+      /data\.val=.*no-val\.jsonl: file not found/,
+    );
+    assert.equal(readFileSync(join(runDir, 'config.yaml'), 'utf8'), own);
+    assert.equal(
+      prepareTrainRun({ resume: runDir, sets: ['optim.actor_lr=1e-6'] }).config.optim.actor_lr,
+      1e-6,
+    );
+  });
+
+  test('--resume --set run.max_steps warns that the learning-rate schedule changes', () => {
+    const runDir = join(dir, 'runs', 'r3');
+    mkdirSync(runDir, { recursive: true });
+    const resolved = resolveConfig(
+      loadConfig(cfgFile, { sets: ['run.name=r3', 'run.max_steps=10'] }),
+      cfgFile,
+    );
+    writeFileSync(join(runDir, 'config.yaml'), configToYaml(resolved));
+    assert.deepEqual(prepareTrainRun({ resume: runDir }).warnings, []);
+    const longer = prepareTrainRun({ resume: runDir, sets: ['run.max_steps=20'] });
+    assert.equal(longer.warnings.length, 1);
+    assert.match(longer.warnings[0], /run\.max_steps 10 → 20: the learning-rate schedule changes/);
+    // A constant schedule without warm-up does not depend on the length.
+    assert.deepEqual(
+      prepareTrainRun({
+        resume: runDir,
+        sets: ['run.max_steps=30', 'optim.schedule=constant', 'optim.warmup_ratio=0'],
+      }).warnings,
+      [],
+    );
   });
 });

@@ -26,7 +26,11 @@ export interface PreparedRun {
   resume: boolean;
   /** The config file errors should name. */
   configFile: string;
+  /** Things the user should know before the run goes on (printed on stderr by the command). */
+  warnings: string[];
 }
+
+export const SCHEDULE_CHANGES_ON_RESUME = 'the learning-rate schedule changes';
 
 /** Keys that may differ between a run's config.yaml and the CONFIG given again with --resume. */
 const MAY_CHANGE_ON_RESUME = [
@@ -43,6 +47,25 @@ const MAY_CHANGE_ON_RESUME = [
   'data.val',
 ];
 
+/**
+ * Keys a `--set` on `--resume` may not change: the training prompts, their order and the roles held in the
+ * checkpoints depend on them (the resume would be refused later, or silently be another run).
+ */
+const FIXED_ON_RESUME = [
+  'data.train',
+  'data.fields.',
+  'data.levels',
+  'data.subjects',
+  'data.dedup',
+  'data.max_problems',
+  'model.',
+  'run.seed',
+  'rollout.max_prompt_tokens',
+  'algo.name',
+];
+
+export const FIXED_ON_RESUME_ERROR = 'cannot change on --resume';
+
 export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
   const sets = opts.sets ?? [];
   if (opts.resume !== undefined) {
@@ -52,6 +75,22 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
       throw new Error(`${TRAIN_USAGE_ERROR}: --resume ${runDir}: no config.yaml there (not a run folder)`);
     }
     const config = resolveConfig(loadConfig(paths.config, { sets }), paths.config);
+    const warnings: string[] = [];
+    if (sets.length > 0) {
+      // Warm-up and cosine decay span the whole run: a new length re-times them from the resumed step on.
+      const own = resolveConfig(loadConfig(paths.config), paths.config);
+      const length = diffKeys(own.run, config.run).filter((k) => k === 'max_steps' || k === 'episodes');
+      const scheduled = config.optim.schedule !== 'constant' || config.optim.warmup_ratio > 0;
+      if (length.length > 0 && scheduled) {
+        const change = length
+          .map((k) => `run.${k} ${JSON.stringify(own.run[k])} → ${JSON.stringify(config.run[k])}`)
+          .join(', ');
+        warnings.push(
+          `simplerl: warning: ${change}: ${SCHEDULE_CHANGES_ON_RESUME} (warm-up and ${config.optim.schedule} ` +
+            'decay are spread over the new length), so the learning rate jumps at the resumed step',
+        );
+      }
+    }
     if (opts.configFile !== undefined) {
       const given = resolveConfig(loadConfig(opts.configFile, { sets }), opts.configFile);
       const diff = diffKeys(config, given).filter(
@@ -65,13 +104,27 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
         );
       }
     }
+    if (sets.length > 0) {
+      const own = resolveConfig(loadConfig(paths.config), paths.config);
+      const fixed = diffKeys(own, config).filter((k) =>
+        FIXED_ON_RESUME.some((p) => k === p || (p.endsWith('.') && k.startsWith(p))),
+      );
+      if (fixed.length > 0) {
+        throw new ConfigError(
+          `--set ${fixed.join(', ')}: ${FIXED_ON_RESUME_ERROR} ${runDir} (the training prompts, their order and ` +
+            'the checkpointed roles depend on it). Fix: start a new run, e.g. simplerl train CONFIG --set ...',
+          paths.config,
+        );
+      }
+    }
+    // Checked before config.yaml is rewritten: a bad --set must not leave a run that no longer resumes.
+    checkRunInputs(config, paths.config);
     if (sets.length > 0)
       writeFileAtomic(
         paths.config,
         configToYaml(config, `resolved config of run ${runDir} (resumed with --set ${sets.join(' --set ')})`),
       );
-    checkRunInputs(config, paths.config);
-    return { config, runDir, resume: true, configFile: paths.config };
+    return { config, runDir, resume: true, configFile: paths.config, warnings };
   }
   if (opts.configFile === undefined) {
     throw new Error(`${TRAIN_USAGE_ERROR}: give a CONFIG file (e.g. configs/zero.yaml) or --resume RUN_DIR`);
@@ -81,7 +134,13 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
   const name = loaded.run.name ?? defaultRunName(opts.configFile);
   const config = resolveConfig({ ...loaded, run: { ...loaded.run, name } }, opts.configFile);
   checkRunInputs(config, opts.configFile);
-  return { config, runDir: join(config.run.dir, name), resume: false, configFile: opts.configFile };
+  return {
+    config,
+    runDir: join(config.run.dir, name),
+    resume: false,
+    configFile: opts.configFile,
+    warnings: [],
+  };
 }
 
 function flatten(obj: unknown, prefix: string, out: Map<string, string>): Map<string, string> {

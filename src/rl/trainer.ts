@@ -49,7 +49,7 @@ import {
   placeOutcomeRewards,
 } from './kl.ts';
 import { createProgress, type StepProgress } from './progress.ts';
-import { loadPromptSet, type PromptItem, type PromptSet } from './prompt-set.ts';
+import { describePromptSet, loadPromptSet, type PromptItem, type PromptSet } from './prompt-set.ts';
 import { createGrader, type GradeResult, type RewardGrader } from './reward.ts';
 import { samplingSeed, shuffled } from './seeds.ts';
 import { startEngine } from './start-engine.ts';
@@ -124,12 +124,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     dedup: cfg.data.dedup,
     limit: cfg.data.max_problems,
   });
-  log(
-    `simplerl: ${data.items.length} training prompts from ${cfg.data.train}` +
-      (data.numTooLong > 0
-        ? ` (${data.numTooLong} longer than ${cfg.rollout.max_prompt_tokens} tokens dropped)`
-        : ''),
-  );
+  log(describePromptSet(cfg.data.train, data, cfg.rollout.max_prompt_tokens));
   const val = cfg.eval.every > 0 && cfg.data.val !== null ? await loadValSet(cfg, tok) : null;
   const stopIds = resolveStopIds(cfg, tok);
   const totalSteps = totalStepsOf(cfg, data.items.length);

@@ -36,6 +36,16 @@ export function completionsUrl(teacher: string): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** fetch's own message is only "fetch failed"; the reason (refused, unknown host, ...) is in its cause. */
+export function fetchFailure(err: Error): string {
+  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  if (code === 'ECONNREFUSED')
+    return `${err.message}: connection refused (is the server running at that address?)`;
+  if (code === 'ENOTFOUND') return `${err.message}: unknown host`;
+  return cause?.message ? `${err.message}: ${cause.message}` : err.message;
+}
+
 /**
  * POSTs one completions request; retries network errors and 429/5xx answers (`retries` times, with
  * a doubling back-off). Returns the choices sorted by index, checked to be complete.
@@ -61,7 +71,7 @@ export async function postCompletions(
         signal: AbortSignal.timeout(opts.timeoutMs ?? 600_000),
       });
     } catch (err) {
-      lastError = new Error(`${COMPLETIONS_HTTP_ERROR}: POST ${url}: ${(err as Error).message}`);
+      lastError = new Error(`${COMPLETIONS_HTTP_ERROR}: POST ${url}: ${fetchFailure(err as Error)}`);
       continue;
     }
     const text = await res.text();

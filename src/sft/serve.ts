@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Hono } from 'hono';
 import type { EngineClient } from '../engine/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { listenError } from '../util/net.ts';
 import { type GenerateBackend, GenerateBatcher } from './generate-batcher.ts';
 
 /**
@@ -17,6 +18,8 @@ export type { GenerateBackend } from './generate-batcher.ts';
 
 /** Error prefix of a request the server refuses (HTTP 400). */
 export const BAD_COMPLETION_REQUEST = 'bad completion request';
+
+export const NOT_SERVED = 'no such route';
 
 export interface CompletionsAppOptions {
   engine: GenerateBackend;
@@ -255,6 +258,21 @@ export async function createCompletionsApp(opts: CompletionsAppOptions): Promise
     });
   });
 
+  // OpenAI clients read the error from JSON; say which routes exist (a chat client gets 404 here).
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          message: `${NOT_SERVED}: ${c.req.method} ${c.req.path}; this server has POST /v1/completions, GET /v1/models, GET /health`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 404,
+        },
+      },
+      404,
+    ),
+  );
+
   app.onError((err, c) =>
     c.json(
       { error: { message: `engine error: ${err.message}`, type: 'server_error', param: null, code: 500 } },
@@ -278,6 +296,19 @@ export interface ServeHandle {
   close(): Promise<void>;
 }
 
+export { PORT_IN_USE } from '../util/net.ts';
+
+/** Fails early (before a model is loaded, which can take minutes) when host:port cannot be bound. */
+export async function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolvePromise, reject) => {
+    const probe = createServer();
+    probe.once('error', (err) => reject(listenError(err, port, host)));
+    probe.listen(port, host, () => probe.close(() => resolvePromise()));
+  });
+}
+
 /** Starts an HTTP server for `app` on host:port (port 0 picks a free one). */
 export async function listen(app: Hono, port: number, host: string): Promise<ServeHandle> {
   const { serve } = await import('@hono/node-server');
@@ -293,7 +324,7 @@ export async function listen(app: Hono, port: number, host: string): Promise<Ser
           }),
       });
     });
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err, port, host)));
   });
 }
 
@@ -320,6 +351,7 @@ export async function serveModel(opts: ServeModelOptions): Promise<ServeHandle &
   let owned: EngineClient | undefined;
   let engine = opts.engine;
   if (!engine) {
+    await checkPortFree(opts.port ?? 8000, opts.host ?? '127.0.0.1');
     const { EngineClient } = await import('../engine/index.ts');
     owned = await EngineClient.start({
       device: opts.device ?? 'auto',

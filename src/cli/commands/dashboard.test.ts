@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { REMOTE_HOST_REFUSED } from '../../dashboard/host.ts';
 import { FIXTURE_RUNS } from '../../dashboard/test-helpers.ts';
+import { PORT_IN_USE } from '../../util/net.ts';
 import { BAD_PORT } from '../options.ts';
 import { register } from './dashboard.ts';
 
@@ -29,6 +31,22 @@ describe('simplerl dashboard', () => {
       program().parseAsync(['dashboard', '--port', '99999'], { from: 'user' }),
       (err: Error) => err.message.includes(BAD_PORT),
     );
+  });
+
+  it('a port that is taken is named, with the fix', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const { port } = busy.address() as { port: number };
+    try {
+      await assert.rejects(
+        program().parseAsync(['dashboard', FIXTURE_RUNS, '--port', String(port)], { from: 'user' }),
+        (err: Error) =>
+          err.message.startsWith(`${PORT_IN_USE}: 127.0.0.1:${port} is taken`) &&
+          /--port 0/.test(err.message),
+      );
+    } finally {
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
   });
 
   it('serves the runs on loopback and stops on SIGINT', async () => {

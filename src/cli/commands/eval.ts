@@ -67,7 +67,7 @@ export interface EvalCliOptions {
   topP: number;
   topK: number;
   maxTokens: number;
-  promptTemplate: string;
+  promptTemplate?: string;
   seed: number;
   batchSize: number;
   device: 'auto' | 'cpu' | 'cuda';
@@ -126,8 +126,8 @@ export function register(program: Command): void {
     .option('--max-tokens <n>', 'max new tokens per response (v0: 3000; v1: 16000)', parsePositiveInt, 3000)
     .option(
       '--prompt-template <name>',
-      'qwen25-math-cot, qwen-boxed, abel, plain, chat, or a string with {input}',
-      'qwen25-math-cot',
+      "qwen25-math-cot, qwen-boxed, abel, plain, chat, or a string with {input} (default: for a run's checkpoint the " +
+        "run's model.prompt_template, else qwen25-math-cot)",
     )
     .option('--seed <n>', 'sampling seed (problem i uses seed + i)', parseNonNegativeInt, 0)
     .option('--batch-size <n>', 'prompts per engine call', parsePositiveInt, 64)

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { runCli } from '../../../tests/fixtures/train-setup.ts';
-import { BAD_EXTRACT } from '../options.ts';
-import { BAD_LINE, register } from './grade.ts';
+import { REPO_ROOT, runCli } from '../../../tests/fixtures/train-setup.ts';
+import { BAD_EXTRACT, BAD_POSITIVE_INT } from '../options.ts';
+import { BAD_LINE, CANNOT_READ_INPUT, CANNOT_WRITE_OUTPUT, register } from './grade.ts';
 
 describe('simplerl grade', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplerl-grade-'));
@@ -73,5 +73,55 @@ describe('simplerl grade', () => {
       p.parseAsync(['grade', '--input', 'x', '--output', 'y', '--extract', 'last'], { from: 'user' }),
       (err: Error) => err.message.startsWith(BAD_EXTRACT),
     );
+  });
+});
+
+describe('simplerl grade: user errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplerl-grade-err-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, `${JSON.stringify({ gold: '1', response: '\\boxed{1}' })}\n`);
+
+  it('an --output in a missing folder names the file, no stack trace; exit code 1', async () => {
+    const output = join(dir, 'no-such-dir', 'out.jsonl');
+    const r = await runCli(['grade', '--input', input, '--output', output, '--threads', '1']);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.includes(`${CANNOT_WRITE_OUTPUT} ${output}: ENOENT`), r.stderr);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it('a missing --input names the file and creates no output', async () => {
+    const output = join(dir, 'never.jsonl');
+    const r = await runCli(['grade', '--input', join(dir, 'nope.jsonl'), '--output', output]);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.includes(`${CANNOT_READ_INPUT} ${join(dir, 'nope.jsonl')}`), r.stderr);
+    assert.equal(existsSync(output), false);
+  });
+
+  it('--threads and --timeout-ms must be positive integers (named in the error)', async () => {
+    const output = join(dir, 'out.jsonl');
+    for (const [flag, value] of [
+      ['--threads', 'abc'],
+      ['--timeout-ms', 'abc'],
+      ['--threads', '0'],
+    ]) {
+      const r = await runCli(['grade', '--input', input, '--output', output, flag, value]);
+      assert.equal(r.code, 1, `${flag} ${value}`);
+      assert.ok(r.stderr.includes(`option '${flag} <`), r.stderr);
+      assert.ok(r.stderr.includes(`${BAD_POSITIVE_INT}, got ${value}`), r.stderr);
+    }
+  });
+
+  it('--output - writes the graded lines to stdout (the summary stays on stderr)', async () => {
+    const r = await runCli(['grade', '--input', input, '--output', '-', '--threads', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].correct, true);
+    assert.match(r.stderr, /1 graded, 0 bad lines/);
+    assert.equal(existsSync(join(REPO_ROOT, '-')), false);
   });
 });

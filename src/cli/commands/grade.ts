@@ -2,12 +2,14 @@
 // Each input line: {"gold": string, "response": string, "finished"?: boolean, ...anything}.
 // Each output line: the input plus correct, extracted, reason, reward (and formatted).
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { checkExtract } from '../options.ts';
+import { checkExtract, parsePositiveInt } from '../options.ts';
 
 export const BAD_LINE = 'bad line';
+export const CANNOT_READ_INPUT = 'simplerl grade: cannot read --input';
+export const CANNOT_WRITE_OUTPUT = 'simplerl grade: cannot write --output';
 export const BAD_FORMAT = '--format must be strict, original or none';
 const BATCH = 1024;
 
@@ -16,8 +18,8 @@ interface GradeCliOptions {
   output: string;
   extract: string;
   format?: string;
-  threads?: string;
-  timeoutMs: string;
+  threads?: number;
+  timeoutMs: number;
   customReward?: string;
 }
 
@@ -25,10 +27,13 @@ export function register(program: Command): void {
   program
     .command('grade')
     .description('grade model responses against gold answers (math verifier + reward table)')
-    .requiredOption('--input <file>', 'JSONL with {"gold", "response"} per line (plus any other fields)')
+    .requiredOption(
+      '--input <file>',
+      'JSONL with {"gold", "response"} per line (plus any other fields); - reads stdin',
+    )
     .requiredOption(
       '--output <file>',
-      'JSONL: each input line plus correct, extracted, reason, formatted, reward',
+      'JSONL: each input line plus correct, extracted, reason, formatted, reward; - writes stdout',
     )
     .option(
       '--extract <mode>',
@@ -39,8 +44,8 @@ export function register(program: Command): void {
       '--format <rule>',
       "format rule of the reward table: 'strict' (default), 'original' (v0: contains `boxed`) or 'none'",
     )
-    .option('--threads <n>', 'grader worker threads (default: cores - 1)')
-    .option('--timeout-ms <ms>', 'time budget per grading call', '3000')
+    .option('--threads <n>', 'grader worker threads (default: cores - 1)', parsePositiveInt)
+    .option('--timeout-ms <ms>', 'time budget per grading call', parsePositiveInt, 3000)
     .option(
       '--custom-reward <module>',
       'TS/JS module whose default export (item & {verdict}) => number gives the reward',
@@ -54,16 +59,34 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
   const extract = checkExtract(opts.extract);
   if (opts.format !== undefined && !['strict', 'original', 'none'].includes(opts.format))
     throw new Error(`${BAD_FORMAT}, got ${opts.format}`);
+  // Both files are opened before the grader starts, so a wrong path fails with its name (not a stack trace).
+  // `-` is stdin / stdout, as for most Unix tools.
+  const isStdin = opts.input === '-';
+  const isStdout = opts.output === '-';
+  try {
+    if (!isStdin) closeSync(openSync(opts.input, 'r'));
+  } catch (err) {
+    throw new Error(`${CANNOT_READ_INPUT} ${opts.input}: ${(err as Error).message}`);
+  }
+  let outFd: number;
+  try {
+    outFd = isStdout ? 1 : openSync(opts.output, 'w');
+  } catch (err) {
+    throw new Error(`${CANNOT_WRITE_OUTPUT} ${opts.output}: ${(err as Error).message}`);
+  }
   const { Grader } = await import('../../reward/index.ts');
   const started = performance.now();
   const grader = await Grader.create({
     extract,
     rules: opts.format ? { format: opts.format as 'strict' | 'original' | 'none' } : {},
-    threads: opts.threads ? Number(opts.threads) : undefined,
-    timeoutMs: Number(opts.timeoutMs),
+    threads: opts.threads,
+    timeoutMs: opts.timeoutMs,
     customReward: opts.customReward,
+  }).catch((err: unknown) => {
+    if (!isStdout) closeSync(outFd);
+    throw err;
   });
-  const out = createWriteStream(opts.output);
+  const out = createWriteStream('', { fd: outFd, autoClose: !isStdout });
   const stats = {
     lines: 0,
     bad: 0,
@@ -99,7 +122,8 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
     }
   };
   try {
-    const rl = createInterface({ input: createReadStream(opts.input), crlfDelay: Number.POSITIVE_INFINITY });
+    const input = isStdin ? process.stdin : createReadStream(opts.input);
+    const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     for await (const text of rl) {
       stats.lines++;
       if (text.trim() === '') continue;

@@ -2,6 +2,9 @@
 import type { Command } from 'commander';
 import { collect } from '../options.ts';
 
+/** Exit code of a run stopped by SIGINT / SIGTERM (after its checkpoint): 128 + SIGINT, as shells do. */
+export const EXIT_INTERRUPTED = 130;
+
 export function register(program: Command): void {
   program
     .command('train')
@@ -51,6 +54,7 @@ export function register(program: Command): void {
         const { prepareTrainRun } = await import('../../rl/train-command.ts');
         const sets = opts.nproc === undefined ? opts.set : [...opts.set, `engine.nproc=${opts.nproc}`];
         const run = prepareTrainRun({ configFile, sets, name: opts.name, resume: opts.resume });
+        for (const w of run.warnings) process.stderr.write(`${w}\n`);
         const { runTraining } = await import('../../rl/trainer.ts');
         const controller = new AbortController();
         let numSignals = 0;
@@ -77,6 +81,8 @@ export function register(program: Command): void {
           process.stdout.write(
             `${JSON.stringify({ run_dir: result.runDir, step: result.step, total_steps: result.totalSteps, checkpoint: result.lastCheckpoint?.dir ?? null, aborted: result.aborted })}\n`,
           );
+          // Stopped by a signal before the last step: not a success (`train && eval` must not go on).
+          if (result.aborted) process.exitCode = EXIT_INTERRUPTED;
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
