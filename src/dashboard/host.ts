@@ -1,13 +1,8 @@
-export const REMOTE_HOST_REFUSED =
-  'refusing to serve the dashboard on a non-loopback host without --allow-remote';
+import { checkHost as checkServerHost } from '../util/net.ts';
 
-/** 127.0.0.0/8, ::1 and localhost are loopback; everything else (0.0.0.0, ::, a LAN address, a name) is not. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
+export { isLoopbackHost, REMOTE_HOST_REFUSED } from '../util/net.ts';
 
 /** The dashboard shows prompts and responses to whoever connects: only loopback unless asked for. */
 export function checkHost(host: string, allowRemote: boolean): void {
-  if (!allowRemote && !isLoopbackHost(host)) throw new Error(`${REMOTE_HOST_REFUSED} (host ${host})`);
+  checkServerHost(host, allowRemote, 'dashboard');
 }

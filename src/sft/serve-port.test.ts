@@ -10,6 +10,7 @@ import { tinyModelConfig } from '../../tests/fixtures/tiny-model.ts';
 import { runCli } from '../../tests/fixtures/train-setup.ts';
 import { buildTokenizerFiles, tinyMathTokenizerSpec } from '../tokenizer/build-tokenizer.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { REMOTE_HOST_REFUSED } from '../util/net.ts';
 import type { GenerateBackend } from './generate-batcher.ts';
 import { createCompletionsApp, NOT_SERVED, PORT_IN_USE, serveModel } from './serve.ts';
 
@@ -81,5 +82,13 @@ describe('simplerl serve: unknown routes', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('simplerl serve on a non-loopback host', () => {
+  it('refuses without --allow-remote, before loading anything', async () => {
+    const r = await runCli(['serve', '/nonexistent-model-dir', '--host', '0.0.0.0']);
+    assert.notEqual(r.code, 0);
+    assert.ok(r.stderr.includes(REMOTE_HOST_REFUSED), r.stderr);
   });
 });

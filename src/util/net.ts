@@ -14,3 +14,20 @@ export function listenError(err: Error & { code?: string }, port: number, host: 
     return new Error(`cannot listen on ${host}:${port}: no such address on this machine (check --host)`);
   return err;
 }
+
+export const REMOTE_HOST_REFUSED = 'refusing to listen on a non-loopback host without --allow-remote';
+
+/** 127.0.0.0/8, ::1 and localhost are loopback; everything else (0.0.0.0, ::, a LAN address, a name) is not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Servers of simplerl show prompts, responses and a model to whoever connects: loopback only unless
+ * the user asks for more. `what` names the server in the error.
+ */
+export function checkHost(host: string, allowRemote: boolean, what: string): void {
+  if (!allowRemote && !isLoopbackHost(host))
+    throw new Error(`${REMOTE_HOST_REFUSED} (${what}, host ${host})`);
+}

@@ -18,7 +18,8 @@ export function register(program: Command): void {
       'Hugging Face folder: config.json, *.safetensors, tokenizer.json, tokenizer_config.json',
     )
     .option('--port <n>', 'TCP port (0: any free port)', parsePort, 8000)
-    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--host <host>', 'address to bind; anything but loopback needs --allow-remote', '127.0.0.1')
+    .option('--allow-remote', 'allow a non-loopback --host (the endpoint has no authentication)', false)
     .option('--served-model-name <name>', 'model name in /v1/models and requests (default: the folder name)')
     .option('--device <device>', 'engine device: auto | cpu | cuda', 'auto')
     .option('--threads <n>', 'torch threads on CPU', parsePositiveInt)
@@ -29,12 +30,15 @@ export function register(program: Command): void {
         opts: {
           port: number;
           host: string;
+          allowRemote: boolean;
           servedModelName?: string;
           device: string;
           threads?: number;
           dtype: string;
         },
       ) => {
+        const { checkHost } = await import('../../util/net.ts');
+        checkHost(opts.host, opts.allowRemote, 'serve');
         const device = checkDevice(opts.device);
         const dtype = checkDtype(opts.dtype);
         const { serveModel } = await import('../../sft/serve.ts');
