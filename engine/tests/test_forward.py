@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from simplerl_engine.forward import ChunkedLogprobs, ForwardError, plan_micro_batches, token_logprobs, token_values
+import simplerl_engine.forward as forward_mod
+from simplerl_engine.forward import ChunkedLogprobs, ForwardError, plan_micro_batches, plan_sorted_micro_batches, token_logprobs, token_values
 from simplerl_engine.weights import build_model, load_pretrained
 
 SEED = 0
@@ -90,6 +91,30 @@ def test_bad_ragged_batches_are_rejected():
     with pytest.raises(ForwardError, match="prompt_lens 0"):
         token_logprobs(model, [1, 2, 3], [0, 3], [0])
     assert plan_micro_batches([3, 3, 9, 1], 9) == [(0, 2), (2, 3), (3, 4)]
+
+
+def test_padding_cuts_keep_the_budget_and_the_outputs(qwen2_dir, monkeypatch):
+    """On CPU the length-sorted micro-batches are cut further where padding costs more than a pass; the
+    cuts stay within the budget, cover every sequence in order, and change outputs only by rounding."""
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    lengths = [90, 88, 60, 59, 40, 40, 40, 20, 12, 3]
+    plan = plan_sorted_micro_batches(lengths, 8192, cpu)
+    assert len(plan) > 1 and plan[0][0] == 0 and plan[-1][1] == len(lengths)
+    assert all(a[1] == b[0] for a, b in zip(plan, plan[1:]))
+    assert sum((e - s) * lengths[s] for s, e in plan) < len(lengths) * lengths[0]
+    assert all((e - s) * lengths[s] <= 200 for s, e in plan_sorted_micro_batches(lengths, 200, cpu))
+    assert plan_sorted_micro_batches(lengths, 8192, cuda) == plan_micro_batches(lengths, 8192)
+    model = load_pretrained(qwen2_dir)
+    g = torch.Generator().manual_seed(5)
+    lens = [int(x) for x in torch.randint(4, 40, (12,), generator=g)]
+    ids = torch.randint(0, model.config.vocab_size, (sum(lens),), generator=g)
+    offsets = torch.tensor([0] + lens).cumsum(0)
+    prompt_lens = torch.ones(len(lens), dtype=torch.long)
+    cut_lp, cut_ent = token_logprobs(model, ids, offsets, prompt_lens, with_entropy=True)
+    monkeypatch.setitem(forward_mod.MICRO_BATCH_OVERHEAD_TOKENS, "cpu", 10**9)  # one micro-batch
+    one_lp, one_ent = token_logprobs(model, ids, offsets, prompt_lens, with_entropy=True)
+    torch.testing.assert_close(cut_lp, one_lp, rtol=0, atol=1e-5)
+    torch.testing.assert_close(cut_ent, one_ent, rtol=0, atol=1e-5)
 
 
 def test_bf16_autocast_like_cuda_training(qwen2_dir):
