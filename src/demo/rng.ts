@@ -4,6 +4,8 @@
  * 32-bit FNV-1a hash used to put a problem in its split from its text alone.
  */
 
+import { mulberry32 } from '../util/random.ts';
+
 export interface Rng {
   /** uniform in [0, 1) */
   next(): number;
@@ -15,14 +17,7 @@ export interface Rng {
 }
 
 export function makeRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),

@@ -1,21 +1,10 @@
 import { type Command, InvalidArgumentError } from 'commander';
-
-export const BAD_DEMO_INT = 'expected a positive integer';
-
-function parsePositive(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${BAD_DEMO_INT}, got ${text}`);
-  return n;
-}
+import { collect, parsePositiveInt } from '../options.ts';
 
 function parseSeed(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got ${text}`);
   return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 interface DemoCliOptions {
@@ -47,11 +36,11 @@ export function register(program: Command): void {
       },
     )
     .option('--seed <n>', 'seed of the base model, its corpus and the RL run', parseSeed, 0)
-    .option('--steps <n>', 'RL steps (default: configs/demo.yaml, 200)', parsePositive)
+    .option('--steps <n>', 'RL steps (default: configs/demo.yaml, 200)', parsePositiveInt)
     .option('--out <dir>', 'output folder (replaced when it holds an earlier demo)', 'runs/demo')
-    .option('--threads <n>', 'torch threads (default: the cores that are free now)', parsePositive)
-    .option('--pretrain-steps <n>', 'pre-training steps of the base model (default 2000)', parsePositive)
-    .option('--eval-problems <n>', 'problems per held-out split (default 500)', parsePositive)
+    .option('--threads <n>', 'torch threads (default: the cores that are free now)', parsePositiveInt)
+    .option('--pretrain-steps <n>', 'pre-training steps of the base model (default 2000)', parsePositiveInt)
+    .option('--eval-problems <n>', 'problems per held-out split (default 500)', parsePositiveInt)
     .option('--set <key=value>', 'override a field of configs/demo.yaml (repeatable)', collect, [])
     .option('--no-progress', 'no progress bars')
     .action(async (opts: DemoCliOptions) => {
