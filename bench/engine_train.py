@@ -1,11 +1,20 @@
 """Training throughput of the engine's `train` op (Worker.call, loss `sft`: argument parsing, micro-batch
 planning, chunked log-probs, clipping, AdamW) vs a plain-PyTorch training step of the same model on the
 same batch (right-padded, full logits, cross-entropy, clip, AdamW), measured in the same run,
-interleaved. Prints tokens/s (wall and CPU time) and the ratio engine / plain.
+interleaved. Prints tokens/s (wall and CPU time) and the ratio engine / plain. On CUDA both sides
+keep fp32 master weights and run under bf16 autocast (the engine's default there), and the peak GPU
+memory of one step of each side is printed too.
 
   .venv/bin/python bench/engine_train.py                    # CPU demo size: 0.81M params, 32 docs of ~50 tokens
   .venv/bin/python bench/engine_train.py --threads 2 --rounds 5
-  .venv/bin/python bench/engine_train.py --device cuda --hidden 896 --layers 24 --heads 14 --kv-heads 2 --intermediate 4864 --vocab 151936 --docs 64 --mean-len 400
+  .venv/bin/python bench/engine_train.py --device cuda --hidden 896 --layers 24 --heads 14 --kv-heads 2 --intermediate 4864 --vocab 151936 --docs 16 --mean-len 400
+  ... --micro-batch-tokens 8192,16384,4096 --diagnose   # several budgets in one run; launches and host syncs per step
+
+`--diagnose` profiles one step of each side (kernel launches, host syncs, copies: CUDA runtime calls
+counted by torch.profiler) and lists where the engine's step synchronises with the GPU
+(torch.cuda.set_sync_debug_mode). SIMPLERL_BENCH_ENGINE_DIR=DIR imports `simplerl_engine` from DIR
+instead of engine/ (a copy of an older engine: before/after in the same session; the plain step uses
+that copy's model too).
 """
 
 import argparse
@@ -17,7 +26,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "engine"))
+ENGINE_DIR = os.environ.get("SIMPLERL_BENCH_ENGINE_DIR") or os.path.join(os.path.dirname(__file__), "..", "engine")
+sys.path.insert(0, ENGINE_DIR)
 
 from simplerl_engine.worker import Worker  # noqa: E402
 
@@ -37,8 +47,12 @@ def parse_args():
     p.add_argument("--prompt-len", type=int, default=12, help="mean prompt length (loss on the rest)")
     p.add_argument("--steps", type=int, default=10, help="timed train steps per round and side")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
-    p.add_argument("--micro-batch-tokens", type=int, default=8192)
-    return p.parse_args()
+    p.add_argument("--micro-batch-tokens", default="8192", help="the engine's budget; a comma list runs each in turn")
+    p.add_argument("--diagnose", action="store_true", help="count launches and host syncs per step (CUDA)")
+    a = p.parse_args()
+    a.budgets = [int(x) for x in str(a.micro_batch_tokens).split(",")]
+    a.micro_batch_tokens = a.budgets[0]
+    return a
 
 
 def hf_config(a) -> dict:
@@ -81,7 +95,9 @@ class PlainStep:
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": OPTIM["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}], lr=OPTIM["lr"])
 
     def __call__(self) -> float:
-        logits = self.model(self.ids)  # [B, T, V]; right padding needs no mask for the positions that count
+        is_cuda = self.ids.is_cuda
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=is_cuda):  # as the engine on CUDA
+            logits = self.model(self.ids)  # [B, T, V]; right padding needs no mask for the positions that count
         nll = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), self.ids[:, 1:].reshape(-1), reduction="none")
         loss = (nll * self.loss_mask.reshape(-1)).sum() / self.loss_norm
         loss.backward()
@@ -98,6 +114,48 @@ def timed(fn, steps: int) -> tuple[float, float]:
     return time.perf_counter() - w0, time.process_time() - c0
 
 
+# CUDA runtime / driver calls that launch kernels, copy, or wait for the device
+LAUNCH_NAMES = ("cudaLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernel", "cuLaunchKernelEx")
+SYNC_NAMES = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize")
+COPY_NAMES = ("cudaMemcpyAsync", "cudaMemcpy")
+
+
+def diagnose(name: str, fn) -> None:
+    """Kernel launches, host syncs and copies of one step (fn ends with a synchronize of its own), and the
+    Python lines that synchronised with the device."""
+    import collections
+    import warnings
+
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        fn()
+    counts = collections.Counter()
+    for e in prof.events():
+        counts[e.name] += 1
+    launches = sum(counts[n] for n in LAUNCH_NAMES)
+    syncs = {n: counts[n] for n in SYNC_NAMES if counts[n]}
+    copies = sum(counts[n] for n in COPY_NAMES)
+    print(f"{name:>7}: {launches} kernel launches, {copies} copies, syncs {syncs} in one step "
+          f"(the bench's own torch.cuda.synchronize included)")
+    if name != "engine":
+        return
+    sites = collections.Counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            fn()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    for w in caught:
+        if "synchroniz" in str(w.message):
+            sites[f"{os.path.relpath(w.filename)}:{w.lineno}"] += 1
+    print(f"{name:>7}: synchronising calls in one step (sync debug mode): {sum(sites.values())}")
+    for site, n in sites.most_common():
+        print(f"         {n:4d} x {site}")
+
+
 def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
@@ -110,38 +168,57 @@ def main():
     batch = make_batch(a, 0)
     num_tokens = batch["ids"].numel()
     loss_norm = float((batch["offsets"][1:] - batch["offsets"][:-1] - batch["prompt_lens"]).sum())
-    args = {"role": "policy", "loss": "sft", "loss_norm": loss_norm, "micro_batch_tokens": a.micro_batch_tokens}
     arrays = {k: v.to(device) if a.device == "cpu" else v for k, v in batch.items()}
     plain = PlainStep(plain_model, batch, loss_norm, device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-
-    def engine_step():
-        worker.call("train", args, arrays)
-        sync()
+    lens = batch["offsets"][1:] - batch["offsets"][:-1]
+    print(f"engine: {os.path.dirname(sys.modules['simplerl_engine'].__file__)}")
+    print(f"model: hidden {a.hidden}, {a.layers} layers, {a.heads} heads, vocab {a.vocab}, "
+          f"{worker.roles['policy'].num_params / 1e6:.2f}M params; batch {a.docs} docs, {num_tokens} tokens "
+          f"(padded {a.docs * int(lens.max())}); {a.threads} thread(s), device {a.device}"
+          f"{' (' + torch.cuda.get_device_name(device) + ')' if device.type == 'cuda' else ''}, torch {torch.__version__}")
 
     def plain_step():
         plain()
         sync()
 
-    for _ in range(3):  # warm-up
-        engine_step()
-        plain_step()
-    rows = {"engine": [], "plain": []}
-    for _ in range(a.rounds):
-        rows["engine"].append(timed(engine_step, a.steps))
-        rows["plain"].append(timed(plain_step, a.steps))
-    lens = batch["offsets"][1:] - batch["offsets"][:-1]
-    print(f"model: hidden {a.hidden}, {a.layers} layers, {a.heads} heads, vocab {a.vocab}, "
-          f"{worker.roles['policy'].num_params / 1e6:.2f}M params; batch {a.docs} docs, {num_tokens} tokens "
-          f"(padded {a.docs * int(lens.max())}); {a.threads} thread(s), device {a.device}, torch {torch.__version__}")
-    med = {}
-    for name, rs in rows.items():
-        wall = statistics.median(r[0] for r in rs) / a.steps
-        cpu = statistics.median(r[1] for r in rs) / a.steps
-        med[name] = (wall, cpu)
-        print(f"{name:>7}: {num_tokens / wall:8.0f} tokens/s wall ({wall * 1e3:6.1f} ms/step), "
-              f"{num_tokens / cpu:8.0f} tokens/s per CPU-second ({cpu * 1e3:6.1f} ms CPU/step)")
-    print(f"ratio engine/plain: {med['plain'][0] / med['engine'][0]:.2f}x wall, {med['plain'][1] / med['engine'][1]:.2f}x CPU")
+    for budget in a.budgets:
+        args = {"role": "policy", "loss": "sft", "loss_norm": loss_norm, "micro_batch_tokens": budget}
+
+        def engine_step():
+            worker.call("train", args, arrays)
+            sync()
+
+        for _ in range(3):  # warm-up
+            engine_step()
+            plain_step()
+        rows = {"engine": [], "plain": []}
+        for _ in range(a.rounds):
+            rows["engine"].append(timed(engine_step, a.steps))
+            rows["plain"].append(timed(plain_step, a.steps))
+        print(f"--- micro_batch_tokens {budget}")
+        med = {}
+        for name, rs in rows.items():
+            wall = statistics.median(r[0] for r in rs) / a.steps
+            cpu = statistics.median(r[1] for r in rs) / a.steps
+            med[name] = (wall, cpu)
+            print(f"{name:>7}: {num_tokens / wall:8.0f} tokens/s wall ({wall * 1e3:6.1f} ms/step), "
+                  f"{num_tokens / cpu:8.0f} tokens/s per CPU-second ({cpu * 1e3:6.1f} ms CPU/step)")
+        print(f"ratio engine/plain: {med['plain'][0] / med['engine'][0]:.2f}x wall, {med['plain'][1] / med['engine'][1]:.2f}x CPU")
+        if device.type == "cuda":
+            for name, fn in (("engine", engine_step), ("plain", plain_step)):
+                torch.cuda.reset_peak_memory_stats(device)
+                base = torch.cuda.memory_allocated(device)
+                fn()
+                peak = torch.cuda.max_memory_allocated(device)
+                print(f"{name:>7}: peak GPU memory of a step {peak / 2**30:.2f} GiB allocated "
+                      f"({(peak - base) / 2**30:.2f} GiB above the {base / 2**30:.2f} GiB held between steps)")
+            if a.diagnose:
+                for name, fn in (("engine", engine_step), ("plain", plain_step)):
+                    try:
+                        diagnose(name, fn)
+                    except Exception as e:  # a diagnostic must not cost the measurements after it
+                        print(f"{name:>7}: diagnose failed: {type(e).__name__}: {e}")
 
 
 if __name__ == "__main__":

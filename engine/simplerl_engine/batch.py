@@ -58,6 +58,21 @@ class SeqBatch:
         o = self.offsets
         return SeqBatch(self.ids[o[b0] : o[b1]], o[b0 : b1 + 1] - o[b0], self.prompt_lens[b0:b1])
 
+    def select(self, seqs: Tensor) -> "SeqBatch":
+        """The sequences `seqs` ([b] int64 indices, in that order), back to back."""
+        lens = self.seq_lens[seqs]
+        offsets = torch.cat([torch.zeros(1, dtype=torch.int64), torch.cumsum(lens, 0)])
+        return SeqBatch(self.ids[segments(self.offsets[:-1][seqs], lens)], offsets, self.prompt_lens[seqs])
+
+
+def segments(starts: Tensor, lens: Tensor) -> Tensor:
+    """Flat indices of the ranges [starts[i], starts[i] + lens[i]), one after another: [sum(lens)] int64."""
+    total = int(lens.sum())
+    if total == 0:
+        return torch.zeros(0, dtype=torch.int64)
+    begin = torch.cumsum(lens, 0) - lens  # where each range starts in the output
+    return torch.arange(total) + torch.repeat_interleave(starts - begin, lens, output_size=total)
+
 
 INT_TYPES = (torch.int32, torch.int64)
 

@@ -20,12 +20,17 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def backend_for(device: torch.device) -> str:
+    """NCCL for GPU ranks (one GPU each), gloo on CPU."""
+    return "nccl" if device.type == "cuda" else "gloo"
+
+
 def init(device: torch.device) -> None:
     """Joins the process group torchrun describes in the environment (nothing to do at N = 1)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not tdist.is_initialized():
         # a peer that hangs ends the run after this long (launch.py); generation shares may differ in time
         timeout = datetime.timedelta(seconds=float(os.environ.get("SIMPLERL_DIST_TIMEOUT_S", "1800")))
-        tdist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout)
+        tdist.init_process_group(backend_for(device), timeout=timeout)
 
 
 def broadcast_request(request):

@@ -72,6 +72,28 @@ def plan_sorted_micro_batches(lengths: list[int], max_tokens: int, device: torch
     return out
 
 
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A host tensor onto `device` without a host sync: on CUDA through pinned memory and an async copy
+    (a plain `.to("cuda")` of pageable memory synchronises the stream, so the GPU drains its queue and
+    waits for the CPU to refill it)."""
+    if t.device == device:
+        return t
+    if device.type == "cuda" and t.device.type == "cpu":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+def logits_chunk_elems_for(device: torch.device) -> int:
+    """fp32 logits alive at once in the chunked log-prob pass: LOGITS_CHUNK_ELEMS, or on a GPU 1/128 of
+    its memory if that is more (80 GB: ~1,000 rows of a 152k vocabulary instead of 441): fewer chunks
+    mean fewer kernel launches and fewer passes over the [V, H] weight gradient. Each row's log-prob is
+    computed alone, so the size changes outputs by rounding only."""
+    if device.type != "cuda":
+        return LOGITS_CHUNK_ELEMS
+    total = torch.cuda.get_device_properties(device).total_memory
+    return max(LOGITS_CHUNK_ELEMS, total // 128 // 4)
+
+
 def _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens: int, device: torch.device):
     """Sequences sorted by length (longest first: less padding, and an out-of-memory shows at once),
     cut into micro-batches of at most `micro_batch_tokens` padded tokens. Returns (micro-batches, order)
@@ -102,27 +124,30 @@ def _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens: int, device: t
         rows = predicts.reshape(-1).nonzero().squeeze(1)  # [n] row-major: sequence by sequence
         targets = batch.reshape(-1)[rows + 1]
         dest.append((resp_offsets[seqs, None] + cols - (P - 1))[predicts])
-        micro_batches.append((batch.to(device), rows.to(device), targets.to(device)))
+        micro_batches.append((to_device(batch, device), to_device(rows, device), to_device(targets, device)))
     num_resp = int(resp_offsets[-1])
     order = torch.empty(num_resp, dtype=torch.long)
     if dest:
         order[torch.cat(dest)] = torch.arange(num_resp)
-    return micro_batches, order.to(device)
+    return micro_batches, to_device(order, device)
 
 
-def _positions(batch: torch.Tensor) -> torch.Tensor:
-    return torch.arange(batch.shape[1], device=batch.device).expand_as(batch)  # right padding: plain causal
+# The model gets no position_ids: right padding means plain causal positions 0..T-1, which the model
+# builds itself without the host sync that finding the largest of given positions costs.
 
 
-def token_logprobs(model: nn.Module, ids, offsets, prompt_lens, *, temperature: float = 1.0, with_entropy: bool = False, micro_batch_tokens: int = 8192, logits_chunk_elems: int = LOGITS_CHUNK_ELEMS) -> tuple[torch.Tensor, torch.Tensor | None]:
+def token_logprobs(model: nn.Module, ids, offsets, prompt_lens, *, temperature: float = 1.0, with_entropy: bool = False, micro_batch_tokens: int = 8192, logits_chunk_elems: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """→ logprobs [N_resp] fp32 (and entropy [N_resp] when asked) of each response token under
-    log_softmax(logits / temperature). Grad flows when grad mode is on."""
+    log_softmax(logits / temperature). Grad flows when grad mode is on. ids, offsets, prompt_lens are
+    best passed on the CPU (they are read there; device tensors cost a copy back and a sync)."""
     device = next(model.parameters()).device
+    if logits_chunk_elems is None:
+        logits_chunk_elems = logits_chunk_elems_for(device)
     micro_batches, order = _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens, device)
     logprob_parts, entropy_parts = [], []
     for batch, rows, targets in micro_batches:
         # through the model's own __call__, so that wrappers' hooks (FSDP unsharding lm_head) run
-        lp, ent = model(batch, position_ids=_positions(batch), logprobs_of=(rows, targets), temperature=temperature, logits_chunk_elems=logits_chunk_elems)
+        lp, ent = model(batch, logprobs_of=(rows, targets), temperature=temperature, logits_chunk_elems=logits_chunk_elems)
         logprob_parts.append(lp)
         entropy_parts.append(ent)
     if not logprob_parts:
@@ -140,5 +165,5 @@ def token_values(critic: nn.Module, ids, offsets, prompt_lens, *, micro_batch_to
     micro_batches, order = _micro_batches(ids, offsets, prompt_lens, micro_batch_tokens, device)
     parts = []
     for batch, rows, _ in micro_batches:
-        parts.append(critic(batch, position_ids=_positions(batch), rows=rows).float())  # [n]
+        parts.append(critic(batch, rows=rows).float())  # [n]
     return torch.cat(parts)[order] if parts else torch.zeros(0, dtype=torch.float32, device=device)

@@ -188,9 +188,10 @@ def value_loss(x: LossInputs, a: dict) -> tuple[Tensor, dict[str, Tensor]]:
     return loss, {"vf_loss": loss.detach(), "vf_clip_frac": (l2 > l1).float()}
 
 
-def seq_index(resp_lens: Tensor) -> Tensor:
-    """[B] response lengths -> [T] index of the sequence each response token belongs to."""
-    return torch.repeat_interleave(torch.arange(len(resp_lens), device=resp_lens.device), resp_lens)
+def seq_index(resp_lens: Tensor, total: int | None = None) -> Tensor:
+    """[B] response lengths -> [T] index of the sequence each response token belongs to. `total` (= T,
+    when known) spares a GPU the host sync of finding the output's size."""
+    return torch.repeat_interleave(torch.arange(len(resp_lens), device=resp_lens.device), resp_lens, output_size=total)
 
 
 def default_norm(mask: Tensor, resp_lens: Tensor, agg: str) -> float:
@@ -211,7 +212,7 @@ def aggregate(loss: Tensor, mask: Tensor, resp_lens: Tensor, agg: str, norm: flo
     masked = loss * mask
     if agg == "token-mean":
         return masked.sum() / norm
-    idx = seq_index(resp_lens)
+    idx = seq_index(resp_lens, loss.numel())
     per_seq = torch.zeros(len(resp_lens), dtype=loss.dtype, device=loss.device).index_add(0, idx, masked)
     if agg == "seq-mean-token-mean":
         count = torch.zeros(len(resp_lens), dtype=mask.dtype, device=mask.device).index_add(0, idx, mask)

@@ -1,6 +1,7 @@
-"""Multi-rank harness for the tests on CPU: N gloo ranks in `torch.multiprocessing` children, each
-running the same script of requests through `Worker.call` (what server.dispatch does after the
-broadcast); rank 0's results come back to the test. One thread per rank, short collective timeouts."""
+"""Multi-rank harness for the tests: N ranks in `torch.multiprocessing` children (gloo on CPU; NCCL on
+CUDA, one GPU per rank, as dist.init chooses), each running the same script of requests through
+`Worker.call` (what server.dispatch does after the broadcast); rank 0's results come back to the test,
+on the CPU. One thread per rank, short collective timeouts."""
 
 import datetime
 import os
@@ -48,18 +49,34 @@ def run_script(worker, script: list) -> list:
     return out
 
 
-def _rank_main(rank: int, world_size: int, port: int, out_dir: str, script: list) -> None:
+def to_cpu(x):
+    """Results as the controller would get them: tensors on the CPU (nested lists, tuples, dicts)."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu()
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_cpu(v) for v in x)
+    if isinstance(x, dict):
+        return {k: to_cpu(v) for k, v in x.items()}
+    return x
+
+
+def _rank_main(rank: int, world_size: int, port: int, out_dir: str, script: list, device_type: str = "cpu") -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world_size),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
     import torch.distributed as tdist
 
+    from simplerl_engine import dist
     from simplerl_engine.dist_worker import DistWorker
 
-    tdist.init_process_group("gloo", rank=rank, world_size=world_size,
+    device = torch.device("cpu")
+    if device_type == "cuda":  # as __main__ does under torchrun: one GPU per rank
+        device = torch.device("cuda", rank)
+        torch.cuda.set_device(device)
+    tdist.init_process_group(dist.backend_for(device), rank=rank, world_size=world_size,
                              timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT_S))
     try:
-        results = run_script(DistWorker(torch.device("cpu"), 1), script)
+        results = to_cpu(run_script(DistWorker(device, 1), script))
         torch.save(results, os.path.join(out_dir, f"rank{rank}.pt"))
     except Exception:
         with open(os.path.join(out_dir, f"rank{rank}.err"), "w") as f:
@@ -73,16 +90,18 @@ def _rank_main(rank: int, world_size: int, port: int, out_dir: str, script: list
     os._exit(0)
 
 
-def run_ranks(script: list, out_dir: str, world_size: int = 2) -> list:
-    """Runs `script` on `world_size` gloo ranks; → rank 0's results (every rank must finish)."""
+def run_ranks(script: list, out_dir: str, world_size: int = 2, device: str = "cpu") -> list:
+    """Runs `script` on `world_size` ranks (gloo on CPU, NCCL on CUDA); → rank 0's results (every rank
+    must finish)."""
     import torch.multiprocessing as mp
 
     os.makedirs(out_dir, exist_ok=True)
-    mp.spawn(_rank_main, args=(world_size, free_port(), str(out_dir), script), nprocs=world_size, join=True)
+    mp.spawn(_rank_main, args=(world_size, free_port(), str(out_dir), script, device), nprocs=world_size, join=True)
     return torch.load(os.path.join(out_dir, "rank0.pt"), weights_only=False)
 
 
-def run_single(script: list) -> list:
+def run_single(script: list, device: str = "cpu") -> list:
+    """The same script in this process, through the N = 1 Worker."""
     from simplerl_engine.worker import Worker
 
-    return run_script(Worker(torch.device("cpu"), 1), script)
+    return to_cpu(run_script(Worker(torch.device(device), 1), script))

@@ -15,8 +15,13 @@ the models are loaded, after a warm-up step on a very small model has paid the o
 does not model (kernel code pages, thread pools, the autograd engine). The phases are measured in the
 steady state of a run: after one full step, so AdamW's moments exist and gradients have been freed.
 
+On CUDA ("device": "cuda" in the spec) the reading is torch.cuda.max_memory_allocated (live tensors,
+not the caching allocator's reserve), reset per phase, above memory_allocated before the models are
+loaded; the roles take the engine's CUDA dtypes (trained: fp32 master weights under bf16 autocast;
+ref: bf16). "grad_checkpointing": true loads the trained roles with activation checkpointing.
+
 usage: python engine/tests/peak_memory.py '{"config": {...}, "prompts": P, "n": n, "prompt_len": Lp,
-        "max_new_tokens": Ln, "micro_batch_tokens": T}'"""
+        "max_new_tokens": Ln, "micro_batch_tokens": T[, "device": "cuda", "grad_checkpointing": true]}'"""
 
 import ctypes
 import json
@@ -42,10 +47,11 @@ def ragged(seqs):
             torch.cat([torch.zeros(1, dtype=torch.int32), torch.cumsum(lens, 0, dtype=torch.int32)]))
 
 
-def load(w: Worker, cfg: dict) -> None:
+def load(w: Worker, cfg: dict, grad_checkpointing: bool = False) -> None:
     optim = {"lr": 1e-5}
-    w.call("load", {"role": "policy", "config": cfg, "seed": 0, "optim": optim}, {})
-    w.call("load", {"role": "critic", "config": cfg, "seed": 1, "optim": optim}, {})
+    ckpt = {"grad_checkpointing": True} if grad_checkpointing else {}
+    w.call("load", {"role": "policy", "config": cfg, "seed": 0, "optim": optim, **ckpt}, {})
+    w.call("load", {"role": "critic", "config": cfg, "seed": 1, "optim": optim, **ckpt}, {})
     w.call("load", {"role": "ref", "config": cfg, "seed": 2}, {})
 
 
@@ -98,8 +104,36 @@ def reset_high_water() -> None:
         f.write("5")
 
 
+def main_cuda(s: dict) -> None:
+    import time
+
+    device = torch.device("cuda")
+    w = Worker(device, 1)
+    torch.cuda.synchronize()
+    baseline = torch.cuda.memory_allocated(device)
+    load(w, s["config"], s.get("grad_checkpointing", False))
+    torch.cuda.synchronize()
+    resident = torch.cuda.memory_allocated(device) - baseline
+    training(w, s["config"], s)  # a first step: moments allocated, gradients freed (steady state)
+    peaks, seconds = {}, {}
+    for name, phase in (("generation", generation), ("training", training)):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats(device)
+        t0 = time.perf_counter()
+        phase(w, s["config"], s)
+        torch.cuda.synchronize()
+        seconds[name] = round(time.perf_counter() - t0, 3)
+        peaks[name] = torch.cuda.max_memory_allocated(device) - baseline
+        peaks[f"{name}_reserved"] = torch.cuda.max_memory_reserved(device)
+    print(json.dumps({"device": torch.cuda.get_device_name(device), "baseline_allocated": baseline,
+                      "resident_after_load": resident, "steady_allocated": torch.cuda.memory_allocated(device) - baseline,
+                      **peaks, "seconds": seconds}))
+
+
 def main() -> None:
     s = json.loads(sys.argv[1])
+    if s.get("device") == "cuda":
+        return main_cuda(s)
     mmap_large_blocks()
     torch.set_num_threads(1)
     tiny = dict(s["config"], hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,

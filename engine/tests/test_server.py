@@ -20,7 +20,7 @@ ENGINE_DIR = str(Path(__file__).resolve().parents[1])
 
 
 class EngineProc:
-    def __init__(self, heartbeat_s: float = 2.0, nproc: int = 1, launcher: list[str] | None = None):
+    def __init__(self, heartbeat_s: float = 2.0, nproc: int = 1, launcher: list[str] | None = None, device: str = "cpu"):
         """launcher: the command before `-m simplerl_engine` (default: this Python, or torchrun when nproc > 1)."""
         self.dir = tempfile.TemporaryDirectory(prefix="simplerl-test-")
         self.path = os.path.join(self.dir.name, "engine.sock")
@@ -33,7 +33,7 @@ class EngineProc:
         elif launcher is None:
             launcher = [sys.executable]
         self.proc = subprocess.Popen(
-            [*launcher, "-m", "simplerl_engine", "--socket", self.path, "--device", "cpu", "--threads", "1",
+            [*launcher, "-m", "simplerl_engine", "--socket", self.path, "--device", device, "--threads", "1",
              "--heartbeat-s", str(heartbeat_s)],
             stdout=subprocess.PIPE, stderr=self.stderr, env=env, text=True,
         )

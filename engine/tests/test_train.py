@@ -11,7 +11,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from simplerl_engine.errors import BadRequest, NotLoaded  # noqa: E402
-from simplerl_engine.optim import OptimArgs, lr_at  # noqa: E402
+from simplerl_engine.forward import plan_micro_batches  # noqa: E402
+from simplerl_engine.optim import OptimArgs, Optimizer, lr_at  # noqa: E402
+from simplerl_engine.train import plan_step  # noqa: E402
 from simplerl_engine.worker import Worker  # noqa: E402
 
 torch.set_num_threads(1)
@@ -132,17 +134,76 @@ def test_train_gradient_matches_full_logits_reference(loss, role, loss_args):
     assert stats["grad_norm"] > 0 and stats["lr"] == pytest.approx(1e-3)
 
 
-def test_micro_batch_budget_does_not_change_the_update():
-    batch = make_batch(2)
+@pytest.mark.parametrize("loss, role, agg", [("ppo", "policy", "token-mean"), ("grpo", "policy", "seq-mean-token-mean"),
+                                             ("value", "critic", "seq-mean-token-sum")])
+def test_micro_batch_budget_does_not_change_the_update(loss, role, agg):
+    batch = make_batch(2, num_seqs=9)
     out = []
-    for budget in (8192, 10):
-        w = new_worker()
-        s, _ = w.call("train", {"role": "policy", "loss": "ppo", "micro_batch_tokens": budget, "step": False},
-                      arrays_for("ppo", batch))
-        out.append((s, grads(w)))
-    assert out[0][0]["loss"] == pytest.approx(out[1][0]["loss"], rel=1e-5)
+    for budget in (8192, 10):  # 10: length-sorted micro-batches of non-adjacent sequences
+        w = new_worker(role)
+        s, _ = w.call("train", {"role": role, "loss": loss, "loss_args": {"agg": agg}, "micro_batch_tokens": budget,
+                                "step": False}, arrays_for(loss, batch))
+        out.append((s, grads(w, role)))
+    for k, v in out[0][0].items():
+        if k not in ("seconds",):
+            assert out[1][0][k] == pytest.approx(v, rel=1e-5, abs=1e-7), k
     for n, g in out[0][1].items():
         torch.testing.assert_close(out[1][1][n], g, rtol=1e-5, atol=1e-7)
+
+
+def test_step_plan_sorts_by_length_before_cutting():
+    """Cut in batch order, [1, 9, 1, 1, 9] at 20 padded tokens needs 3 micro-batches ([1, 9], [1, 1], [9]);
+    sorted it needs 2, each keeping its sequences in batch order."""
+    assert plan_micro_batches([1, 9, 1, 1, 9], 20) == [(0, 2), (2, 4), (4, 5)]
+    groups = plan_step(torch.tensor([1, 9, 1, 1, 9]), 20)
+    assert [g.tolist() for g in groups] == [[1, 4], [0, 2, 3]]
+    lens = torch.randint(1, 50, (40,), generator=torch.Generator().manual_seed(0))
+    groups = plan_step(lens, 100)
+    assert sorted(torch.cat(groups).tolist()) == list(range(40))
+    assert all(len(g) * int(lens[g].max()) <= 100 or len(g) == 1 for g in groups)
+    assert len(groups) <= len(plan_micro_batches(lens.tolist(), 100))
+
+
+def _tiny_params(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Linear(5, 3))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+    return model
+
+
+def test_fused_adamw_equals_the_default_and_skips_a_non_finite_step():
+    """The GPU path (fused AdamW, finite check on the device, no host sync before the update), forced on
+    the CPU, against the default path: same updates, and a non-finite gradient norm skips the update,
+    the optimiser's step count and the schedule on both."""
+    args = OptimArgs(lr=1e-2, weight_decay=0.1, grad_clip=0.5, schedule="cosine", warmup_steps=1, total_steps=6)
+    models = [_tiny_params(0), _tiny_params(0)]
+    opts = [Optimizer(models[0], args), Optimizer(models[1], args, fused=True)]
+    assert not opts[0].is_fused and opts[1].is_fused
+    g = torch.Generator().manual_seed(1)
+    for step in range(5):
+        grads_ = [torch.randn(p.shape, generator=g) for p in models[0].parameters()]
+        if step == 2:
+            grads_[1][0] = float("nan") if step % 2 else float("inf")
+        before = [p.detach().clone() for p in models[1].parameters()]
+        results = []
+        for model, opt in zip(models, opts):
+            for p, gr in zip(model.parameters(), grads_):
+                p.grad = gr.clone()
+            results.append(opt.step())
+        (n0, lr0), (n1, lr1) = results
+        assert lr0 == lr1 and (n0 == n1 or n0 == pytest.approx(n1, rel=1e-6)), (step, results)
+        if step == 2:
+            assert not math.isfinite(n1)
+            for p, b in zip(models[1].parameters(), before):
+                assert torch.equal(p.detach(), b)
+        for p, q in zip(models[0].parameters(), models[1].parameters()):
+            torch.testing.assert_close(q, p, rtol=1e-6, atol=1e-7)
+        assert opts[0].num_steps == opts[1].num_steps == (step if step >= 2 else step + 1)
+        assert all(p.grad is None for m in models for p in m.parameters())
+    s0, s1 = (o.opt.state_dict()["state"] for o in opts)
+    assert [float(v["step"]) for v in s0.values()] == [float(v["step"]) for v in s1.values()] == [4.0] * 4
 
 
 @pytest.mark.parametrize("loss, role, agg", [("ppo", "policy", "token-mean"), ("grpo", "policy", "seq-mean-token-mean"),

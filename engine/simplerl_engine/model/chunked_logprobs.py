@@ -60,16 +60,24 @@ class ChunkedLogprobs(torch.autograd.Function):
         for r0 in range(0, hidden.shape[0], chunk_rows):
             rows = slice(r0, r0 + chunk_rows)
             h = hidden[rows].to(mm_dtype)  # [n, H]
-            z = _scaled_logits(h, w, T)  # [n, V] recomputed, fp32
-            logp = torch.log_softmax(z, dim=-1)
+            logp = torch.log_softmax(_scaled_logits(h, w, T), dim=-1)  # [n, V] recomputed, fp32
             p = logp.exp()
-            grad_z = torch.zeros_like(p)
-            if grad_logprobs is not None:
-                grad_z -= grad_logprobs[rows, None] * p
-                grad_z.scatter_add_(-1, targets[rows, None], grad_logprobs[rows, None])
+            # grad_z = onehot(y) g_lp - p (g_lp + g_H (logp + H)), built in place: three [n, V] fp32
+            # buffers alive (logp, p, grad_z) and few kernels (the step is bound by their launches on a GPU)
             if grad_entropy is not None:
-                grad_z -= grad_entropy[rows, None] * p * (logp + entropy[rows, None])
-            grad_logits = (grad_z / T).to(mm_dtype)  # [n, V]
+                grad_z = logp.add_(entropy[rows, None]).mul_(p).mul_(grad_entropy[rows, None])  # reuses logp
+                if grad_logprobs is not None:
+                    grad_z.addcmul_(p, grad_logprobs[rows, None])
+                grad_z.neg_()
+            else:
+                grad_z = p.mul_(grad_logprobs[rows, None].neg())  # reuses p
+            del logp, p
+            if grad_logprobs is not None:
+                grad_z.scatter_add_(-1, targets[rows, None], grad_logprobs[rows, None])
+            if T != 1.0:
+                grad_z.div_(T)
+            grad_logits = grad_z.to(mm_dtype)  # [n, V]
+            del grad_z
             if grad_hidden is not None:
                 grad_hidden[rows] = (grad_logits @ w).to(hidden.dtype)
             if grad_weight is not None:

@@ -55,8 +55,9 @@ class Backbone(nn.Module):
     def forward_padded(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, position_ids: torch.Tensor | None = None) -> torch.Tensor:
         """HF-style call: attention_mask [B, T] (1 = token, 0 = padding, left or right)."""
         if attention_mask is None:
-            if position_ids is None:
+            if position_ids is None:  # plain causal: the largest position is known, no host sync to find it
                 position_ids = torch.arange(input_ids.shape[1], device=input_ids.device).expand_as(input_ids)
+                return self(input_ids, position_ids, max_position=max(input_ids.shape[1] - 1, 0))
             return self(input_ids, position_ids)
         is_token = attention_mask.bool()
         if position_ids is None:
