@@ -9,15 +9,32 @@
  *   and AdamW's two fp32 moments = 16 bytes per trained parameter / N (offload moves the moments and
  *   master weights to host memory). Gradients exist only while a role trains (the optimiser step
  *   frees them), and the roles train one after the other: the training phase holds the larger role's.
- *   One decoder layer at a time (+1 prefetched) is gathered in the compute dtype, and the root group
- *   (embeddings, lm_head, final norm) for the whole forward and backward;
+ *   At N > 1 one decoder layer at a time (+1 prefetched) is gathered in the compute dtype, and the root
+ *   group (embeddings, lm_head, final norm) for the whole forward and backward;
  * - the reference policy is sharded the same way, weights only, in the compute dtype;
- * - generation runs on every rank with a full copy of the policy in the compute dtype (refreshed from
- *   the shards after each update); with N = 1 and fp32 the training weights themselves are used;
- * - the KV cache holds every generated row at its full length (prompt + response) at once;
- * - the log-prob pass keeps fp32 logits of `LOGITS_CHUNK_ELEMS` elements alive at a time (forward.py),
- *   three such buffers in the backward pass (logits, softmax, gradient);
+ * - generation: at N > 1 every rank holds a full copy of the policy in the compute dtype (dist_worker.py
+ *   GenerationCopy, refreshed from the shards after each update). At N = 1 the Worker generates from
+ *   the trained weights themselves; with bf16 (fp32 master weights under autocast) every matmul casts
+ *   its weight on the fly — under inference_mode autocast caches no cast — so the largest one, the
+ *   output embedding [V, H], is the only cast that counts;
+ * - the KV cache holds every generated row at its full length (prompt + response) at once, and sampling
+ *   keeps four fp32 [rows, V] buffers (logits, tempered logits, probabilities, their cumulative sum);
+ * - a micro-batch is at most `micro_batch_tokens` padded tokens (a longer sequence goes alone). With
+ *   bf16 at N = 1 the residual stream stays fp32 (fp32 parameters, autocast casts only matmul inputs)
+ *   and each projection saves its own bf16 cast of its input; at N > 1 FSDP gathers the parameters
+ *   in bf16 and the residual stream is bf16 too. Autocast's bf16 casts of the layers' weights are saved
+ *   for backward (N = 1, bf16, without activation checkpointing);
+ * - the log-prob pass (model/chunked_logprobs.py) computes fp32 logits over row chunks of
+ *   `logitsChunkElems` elements (forward.py logits_chunk_elems_for); its backward keeps ~6 chunk-sized
+ *   fp32 buffers alive (logits, log-probs, probabilities, their gradient, the previous chunk's bf16
+ *   gradient and the next chunk's logits), an fp32 gradient of the output embedding [V, H] and, with
+ *   bf16, a bf16 [V, H] copy (N = 1: the weight cast for the matmuls; N > 1: the gradient cast back to
+ *   the gathered parameter's dtype);
  * - attention is flash-style on CUDA (no T × T score matrix); on CPU the math path materialises it.
+ * Not modelled: the optimiser step (fused AdamW on one GPU adds nothing to gradients + state; foreach
+ * adds one fp32 temporary per parameter / N, below the backward pass's peak unless activations and
+ * logits are smaller than 4 B/param / N) and the prefill's transient activations (one decoder layer
+ * of ≤ 16384 prompt tokens at a time).
  */
 
 export interface ModelShape {
@@ -52,6 +69,8 @@ export interface PlanSettings {
   deviceBytes: number;
   /** Rows generated at once per rank (the engine generates a step's rows in chunks of this). null: all at once. */
   generationRows?: number | null;
+  /** fp32 logits per chunk of the log-prob pass; default: the engine's rule (`logitsChunkElemsFor`). */
+  logitsChunkElems?: number;
 }
 
 export interface MemoryLine {
@@ -76,8 +95,27 @@ export interface MemoryPlan {
   advice: string[];
 }
 
-/** fp32 logits alive at once in the engine's chunked log-prob pass (engine/simplerl_engine/forward.py). */
-export const LOGITS_CHUNK_ELEMS = 1 << 24;
+/** fp32 logits of one chunk of the engine's log-prob pass (engine/simplerl_engine/model/chunked_logprobs.py). */
+export const LOGITS_CHUNK_ELEMS = 1 << 26;
+/** On a GPU the chunk grows to 1/128 of the device's memory in fp32 elements when that is more (forward.py). */
+export const GPU_LOGITS_CHUNK_SHARE = 128;
+
+/** The chunk size the engine picks (forward.py logits_chunk_elems_for). */
+export function logitsChunkElemsFor(device: 'cuda' | 'cpu', deviceBytes: number): number {
+  if (device !== 'cuda') return LOGITS_CHUNK_ELEMS;
+  return Math.max(LOGITS_CHUNK_ELEMS, Math.floor(deviceBytes / GPU_LOGITS_CHUNK_SHARE / 4));
+}
+/**
+ * Chunk-sized fp32 buffers alive at once in the log-prob backward (chunked_logprobs.py): a chunk's
+ * logits, log-probs, probabilities, their gradient and one temporary (5; with bf16 the gradient's bf16
+ * copy adds half a buffer), and with more than one chunk the next chunk's logits come while the last
+ * chunk's are alive (6).
+ */
+export function logitsBackwardBuffers(numChunks: number, mixed: boolean): number {
+  return numChunks > 1 ? 6 : 5 + (mixed ? 0.5 : 0);
+}
+/** fp32 [rows, V] buffers alive at once while sampling a decode step (sampling.py). */
+export const SAMPLING_BUFFERS = 4;
 /** Share of device memory the plan lets itself use (allocator fragmentation, CUDA context, NCCL buffers). */
 export const USABLE_FRACTION = 0.9;
 
@@ -127,22 +165,27 @@ export function countCriticParams(m: ModelShape): number {
   return m.vocabSize * m.hiddenSize + m.numLayers * layerParams(m) + m.hiddenSize + m.hiddenSize;
 }
 
-/** Bytes per token per layer that the backward pass keeps without checkpointing (compute dtype). */
-function activationElemsPerTokenLayer(m: ModelShape): number {
+/**
+ * Bytes per token per decoder layer that the backward pass keeps (no checkpointing). `residualBytes`:
+ * dtype of the residual stream (4 at N = 1, whose parameters are fp32; the compute dtype under FSDP);
+ * `cb`: compute dtype of the matmuls. Per block: the norm's fp32 input (rms_norm runs on x.float()),
+ * its normalised output in the residual dtype (the weight multiply saves it), the projections' inputs
+ * (one shared tensor, or one cast per projection when autocast casts them: q/k/v, gate/up); attention
+ * keeps q, k, v, its output and the o-proj input (a reshaped copy), plus a log-sum-exp per head; the
+ * MLP keeps gate, silu(gate), up and their product.
+ */
+export function activationBytesPerTokenLayer(m: ModelShape, residualBytes: number, cb: number): number {
   const qDim = m.numHeads * m.headDim;
   const kvDim = m.numKvHeads * m.headDim;
-  // layer input + its norm, q/k/v (+ rotated q/k), attention output, o-proj output, residual + its norm,
-  // gate, up, silu(gate), silu(gate)·up, down output.
-  return (
-    2 * m.hiddenSize +
-    2 * qDim +
-    3 * kvDim +
-    qDim +
-    m.hiddenSize +
-    2 * m.hiddenSize +
-    4 * m.intermediateSize +
-    m.hiddenSize
-  );
+  const isCast = residualBytes !== cb;
+  const block = (numProjections: number) =>
+    (4 + residualBytes + (isCast ? numProjections : 1) * cb) * m.hiddenSize;
+  return block(3) + block(2) + cb * (3 * qDim + 2 * kvDim) + 4 * m.numHeads + 4 * cb * m.intermediateSize;
+}
+
+/** Weights of one decoder layer that go through matmuls (projections and their biases, not the norms). */
+function layerMatmulParams(m: ModelShape): number {
+  return layerParams(m) - 2 * m.hiddenSize;
 }
 
 const GIB = 1024 ** 3;
@@ -180,8 +223,9 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
       arithmetic: `${millions(P)} × ${cb} B / ${N} ranks`,
     });
   }
-  const needsGenCopy = N > 1 || mixed;
-  if (needsGenCopy) {
+  // dist_worker.py makes a generation copy only when the role is sharded (N > 1); at N = 1 the Worker
+  // generates from the trained weights.
+  if (N > 1) {
     resident.push({
       name: 'generation copy of the policy',
       bytes: cb * P,
@@ -198,12 +242,16 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
     });
   }
 
+  const VH = m.vocabSize * m.hiddenSize;
+  // N = 1 with bf16: fp32 weights under autocast, cast per matmul (nothing cached under inference_mode)
+  const castsOnTheFly = N === 1 && mixed;
   const rowsPerRank = Math.min(
     Math.ceil((s.promptsPerStep * s.numSamples) / N),
     s.generationRows ?? Infinity,
   );
   const seqLen = s.maxPromptTokens + s.maxNewTokens;
   const kvPerToken = m.numLayers * 2 * m.numKvHeads * m.headDim * cb;
+  const samplingBytesPerRow = m.vocabSize * 4 * SAMPLING_BUFFERS;
   const generation: MemoryLine[] = [
     {
       name: 'KV cache',
@@ -212,21 +260,32 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
     },
     {
       name: 'sampling logits',
-      bytes: rowsPerRank * m.vocabSize * 4 * 2,
-      arithmetic: `${rowsPerRank} rows × ${m.vocabSize} vocab × 4 B × 2 (logits + probabilities)`,
+      bytes: rowsPerRank * samplingBytesPerRow,
+      arithmetic: `${rowsPerRank} rows × ${m.vocabSize} vocab × 4 B × ${SAMPLING_BUFFERS} (logits, tempered, probabilities, cumulative)`,
     },
   ];
+  if (castsOnTheFly) {
+    generation.push({
+      name: 'output embedding cast per step',
+      bytes: VH * cb,
+      arithmetic: `${m.vocabSize} × ${m.hiddenSize} × ${cb} B (autocast, each decode step)`,
+    });
+  }
 
-  const T = s.microBatchTokens;
-  const perLayer = activationElemsPerTokenLayer(m) * cb;
+  // padded tokens of one micro-batch: count × longest ≤ micro_batch_tokens, a longer sequence alone
+  const T = Math.max(s.microBatchTokens, seqLen);
+  const residualBytes = N > 1 ? cb : 4;
+  const perTokenLayer = activationBytesPerTokenLayer(m, residualBytes, cb);
+  // the final norm's fp32 input and its output, and the rows gathered for the log-prob pass
+  const perTokenOutside = (4 + 2 * residualBytes) * m.hiddenSize;
   const keptLayers = s.gradCheckpointing
     ? {
-        bytes: T * m.numLayers * m.hiddenSize * cb + T * perLayer,
-        how: `${T} tokens × (${m.numLayers} layer inputs × ${m.hiddenSize} + one layer's ${activationElemsPerTokenLayer(m)}) × ${cb} B (checkpointed)`,
+        bytes: T * (m.numLayers * m.hiddenSize * residualBytes + perTokenLayer + perTokenOutside),
+        how: `${T} tokens × (${m.numLayers} layer inputs × ${m.hiddenSize} × ${residualBytes} B + one layer's ${perTokenLayer} B + ${perTokenOutside} B final norm) (checkpointed)`,
       }
     : {
-        bytes: T * m.numLayers * perLayer,
-        how: `${T} tokens × ${m.numLayers} layers × ${activationElemsPerTokenLayer(m)} values × ${cb} B`,
+        bytes: T * (m.numLayers * perTokenLayer + perTokenOutside),
+        how: `${T} tokens × (${m.numLayers} layers × ${perTokenLayer} B + ${perTokenOutside} B final norm)`,
       };
   const gradParams = Math.max(P, Pc);
   const training: MemoryLine[] = [
@@ -236,12 +295,32 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
       arithmetic: `${millions(gradParams)} params (${Pc > P ? 'critic' : 'policy'}, the larger role) × 4 B fp32 / ${N} ranks`,
     },
     { name: 'activations', bytes: keptLayers.bytes, arithmetic: keptLayers.how },
+  ];
+  if (castsOnTheFly) {
+    const castLayers = s.gradCheckpointing ? 1 : m.numLayers;
+    training.push({
+      name: 'weight casts saved for backward',
+      bytes: castLayers * layerMatmulParams(m) * cb,
+      arithmetic: `${castLayers} layer${castLayers > 1 ? 's' : ''} × ${millions(layerMatmulParams(m))} matmul weights × ${cb} B (autocast${s.gradCheckpointing ? ', the layer being recomputed' : ''})`,
+    });
+  }
+  const chunkElems = s.logitsChunkElems ?? logitsChunkElemsFor(s.device, s.deviceBytes);
+  // rows of a chunk: the engine's chunk, or every row of the micro-batch (at most its T tokens)
+  const engineChunkRows = Math.max(1, Math.floor(chunkElems / m.vocabSize));
+  const chunkRows = Math.min(engineChunkRows, T);
+  const buffers = logitsBackwardBuffers(Math.ceil(T / engineChunkRows), mixed);
+  training.push(
     {
       name: 'logits (chunked)',
-      bytes: 3 * Math.min(LOGITS_CHUNK_ELEMS, T * m.vocabSize) * 4,
-      arithmetic: `3 × min(${LOGITS_CHUNK_ELEMS}, ${T} × ${m.vocabSize}) × 4 B`,
+      bytes: buffers * chunkRows * m.vocabSize * 4,
+      arithmetic: `${buffers} × ${chunkRows} rows (${chunkElems} elements / ${m.vocabSize} vocab, at most ${T}) × ${m.vocabSize} × 4 B`,
     },
-  ];
+    {
+      name: 'output embedding gradient',
+      bytes: VH * (4 + (mixed ? cb : 0)),
+      arithmetic: `${m.vocabSize} × ${m.hiddenSize} × (4 B fp32 gradient${mixed ? ` + ${cb} B copy` : ''})`,
+    },
+  );
   if (s.device === 'cpu') {
     // The math attention path keeps B × heads × T × T scores; a micro-batch's tokens at most form one sequence of seqLen.
     const scoreTokens = Math.min(T, seqLen);
@@ -259,8 +338,9 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
   const peakPhase = genPeak >= trainPeak ? 'generation' : 'training';
   const budget = s.deviceBytes * USABLE_FRACTION;
   const fits = peakBytes <= budget;
-  const bytesPerRow = seqLen * kvPerToken + m.vocabSize * 4 * 2;
-  const maxGenerationRows = Math.max(0, Math.floor((budget - sum(resident)) / bytesPerRow));
+  const bytesPerRow = seqLen * kvPerToken + samplingBytesPerRow;
+  const fixedGeneration = castsOnTheFly ? VH * cb : 0;
+  const maxGenerationRows = Math.max(0, Math.floor((budget - sum(resident) - fixedGeneration) / bytesPerRow));
   const advice: string[] = [];
   if (!fits) {
     if (peakPhase === 'generation') {
@@ -270,9 +350,9 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
     } else {
       if (!s.gradCheckpointing)
         advice.push('set optim.grad_checkpointing: true (activations drop to one layer + layer inputs)');
-      if (T > 2048)
+      if (s.microBatchTokens > 2048)
         advice.push(
-          `lower optim.micro_batch_tokens (now ${T}); the update stays the same, it only takes more micro-steps`,
+          `lower optim.micro_batch_tokens (now ${s.microBatchTokens}); the update stays the same, it only takes more micro-steps`,
         );
     }
     if (!s.offloadOptimizer)
