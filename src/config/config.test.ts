@@ -14,6 +14,7 @@ import {
   parseConfig,
   resolveConfig,
 } from './index.ts';
+import { LIST_SYNTAX } from './load.ts';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -145,6 +146,16 @@ describe('config: --set', () => {
     assert.match(err.message, /--set algo\.kl\.coef=-2: algo\.kl\.coef: Too small.*\(config zero\.yaml\)/);
     const err2 = errorOf(() => parseConfig('', 'zero.yaml', { sets: ['algo.name=dpo'] }));
     assert.match(err2.message, /--set algo\.name=dpo: algo\.name: Invalid option/);
+  });
+
+  test('a list key given a scalar shows the list syntax, with the given items', () => {
+    const err = errorOf(() => parseConfig('', 'zero.yaml', { sets: ['rollout.stop=</answer>'] }));
+    assert.ok(err.message.includes(`${LIST_SYNTAX}: --set 'rollout.stop=["</answer>"]'`), err.message);
+    const err2 = errorOf(() => parseConfig('', 'zero.yaml', { sets: ['data.levels=3,4'] }));
+    assert.ok(err2.message.includes(`--set 'data.levels=[3, 4]'`), err2.message);
+    // the suggested syntax is accepted
+    const cfg = parseConfig('', 'zero.yaml', { sets: ['rollout.stop=["</answer>", 151645]'] });
+    assert.deepEqual(cfg.rollout.stop, ['</answer>', 151645]);
   });
 
   test('a malformed --set is explained', () => {

@@ -159,8 +159,26 @@ function describeIssue(
   }
   const o = overrides.find((ov) => startsWith(path, ov.path) || startsWith(ov.path, path));
   const key = path.join('.') || '(top level)';
-  if (o !== undefined) return `--set ${o.path.join('.')}=${o.raw}: ${key}: ${issue.message} (config ${file})`;
+  if (o !== undefined) {
+    const hint = issue.code === 'invalid_type' && issue.expected === 'array' ? listHint(o) : '';
+    return `--set ${o.path.join('.')}=${o.raw}: ${key}: ${issue.message} (config ${file})${hint}`;
+  }
   return `${locate(doc, lineCounter, file, path, false)} ${key}: ${issue.message}`;
+}
+
+/**
+ * How to write a list with `--set`: YAML flow syntax, quoted for the shell (`[`, `<` and `|` are special
+ * there). The example reuses the given items (`a,b` → `["a", "b"]`) so it can be pasted back.
+ */
+export const LIST_SYNTAX = 'a list is written in YAML flow syntax, quoted for the shell';
+
+function listHint(o: Override): string {
+  const items = o.raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '' && t !== 'null' && t !== '~')
+    .map((t) => (/^-?\d+$/.test(t) ? t : JSON.stringify(t.replace(/^(["'])(.*)\1$/, '$2'))));
+  return `; ${LIST_SYNTAX}: --set '${o.path.join('.')}=[${items.join(', ')}]'`;
 }
 
 function validKeys(path: string[]): string {

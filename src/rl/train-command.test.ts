@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CONFIG_ERROR, configToYaml, loadConfig, resolveConfig } from '../config/index.ts';
-import { FIXED_ON_RESUME_ERROR, prepareTrainRun } from './train-command.ts';
+import { ENGINE_DIED, EngineDiedError } from '../engine/errors.ts';
+import { type ControllerState, writeCheckpoint } from '../run/index.ts';
+import { FIXED_ON_RESUME_ERROR, prepareTrainRun, RESUME_HINT, withResumeHint } from './train-command.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'simplerl-traincmd-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -138,5 +140,27 @@ describe('simplerl train: run preparation', () => {
       }).warnings,
       [],
     );
+  });
+});
+
+describe('simplerl train: an engine that dies mid-run', () => {
+  test('the error says how to resume when the run has a checkpoint', async () => {
+    const runDir = join(dir, 'runs', 'died');
+    const died = new EngineDiedError(ENGINE_DIED, null, 'SIGKILL', 'Killed');
+    // no checkpoint yet: nothing to resume from, the error is unchanged
+    assert.equal(withResumeHint(died, runDir), died);
+    const state = { version: 1, step: 2 } as ControllerState;
+    await writeCheckpoint(join(runDir, 'checkpoints'), state, async () => {});
+    const err = withResumeHint(died, runDir) as Error;
+    assert.ok(err.message.startsWith(died.message), err.message);
+    assert.ok(
+      err.message.endsWith(`(step 2); ${RESUME_HINT}: simplerl train --resume ${runDir}`),
+      err.message,
+    );
+    assert.ok(err.message.includes(join(runDir, 'checkpoints', 'step-000002')), err.message);
+    assert.equal(err.cause, died);
+    // any other error (a config error, a diverged step with its own advice) is left as it is
+    const other = new Error('train: step 3 diverged');
+    assert.equal(withResumeHint(other, runDir), other);
   });
 });

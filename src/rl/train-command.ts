@@ -9,7 +9,8 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../config/index.ts';
-import { defaultRunName, runPaths, writeFileAtomic } from '../run/index.ts';
+import { EngineDiedError } from '../engine/errors.ts';
+import { defaultRunName, findLatestCheckpoint, runPaths, writeFileAtomic } from '../run/index.ts';
 
 export const TRAIN_USAGE_ERROR = 'train';
 
@@ -141,6 +142,23 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
     configFile: opts.configFile,
     warnings: [],
   };
+}
+
+export const RESUME_HINT = 'to continue from it once the cause is fixed';
+
+/**
+ * The error of a run whose engine died or hung, plus how to go on when the run has a checkpoint (the
+ * trainer's error only says what happened to the engine). Any other error is returned as it is.
+ */
+export function withResumeHint(err: unknown, runDir: string): unknown {
+  if (!(err instanceof EngineDiedError)) return err;
+  const latest = findLatestCheckpoint(runDir);
+  if (latest === null) return err;
+  return new Error(
+    `${err.message}\nThe last complete checkpoint of the run is ${latest.dir} (step ${latest.step}); ` +
+      `${RESUME_HINT}: simplerl train --resume ${runDir}`,
+    { cause: err },
+  );
 }
 
 function flatten(obj: unknown, prefix: string, out: Map<string, string>): Map<string, string> {

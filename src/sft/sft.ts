@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PromptSampler } from '../data/sampler.ts';
@@ -69,6 +69,31 @@ export interface SftResult {
   metrics: SftStepMetrics[];
 }
 
+/** Marks a folder written by sft: a later sft may replace it (any other non-empty folder is refused). */
+export const SFT_MARKER = '.simplerl-sft';
+export const SFT_OUT_ERROR = 'sft --out';
+
+/**
+ * Refuses an output folder that sft would destroy without having written it: the engine's save replaces
+ * the whole folder. A folder marked as an earlier sft output is replaced, so rerunning with the same --out
+ * just works (as `simplerl demo --out` does). HF example scripts ask for `--overwrite_output_dir` instead,
+ * but a flag gets added to every rerun and then also clobbers a mistyped --out (the base model folder, a
+ * dataset folder); the marker keeps reruns free and everything else safe.
+ */
+export function checkSftOut(out: string, model: string): void {
+  if (resolve(out) === resolve(model))
+    throw new Error(
+      `${SFT_OUT_ERROR} ${out}: is the --model folder (it would be replaced); choose another --out`,
+    );
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new Error(`${SFT_OUT_ERROR} ${out}: exists and is not a folder`);
+  if (readdirSync(out).length > 0 && !existsSync(join(out, SFT_MARKER)))
+    throw new Error(
+      `${SFT_OUT_ERROR} ${out}: exists, is not empty and is not an earlier sft output (no ${SFT_MARKER}); ` +
+        'sft replaces the whole folder, so choose another --out or remove this one',
+    );
+}
+
 /** Files of a Hugging Face folder that belong to the tokenizer (copied next to the trained weights). */
 const TOKENIZER_FILES = [
   'tokenizer.json',
@@ -137,6 +162,7 @@ export async function runSft(opts: SftOptions): Promise<SftResult> {
     throw new Error(`sft: batchTokens must be a positive integer, got ${opts.batchTokens}`);
   if (opts.batchSize !== undefined && !(Number.isInteger(opts.batchSize) && opts.batchSize > 0))
     throw new Error(`sft: batchSize must be a positive integer, got ${opts.batchSize}`);
+  checkSftOut(out, modelDir);
   const tok = await TextTokenizer.fromDir(modelDir);
   const data = await loadSftData(opts.data, tok, {
     promptTemplate: opts.promptTemplate,
@@ -206,5 +232,9 @@ export async function runSft(opts: SftOptions): Promise<SftResult> {
   for (const name of TOKENIZER_FILES)
     if (existsSync(join(modelDir, name))) await copyFile(join(modelDir, name), join(out, name));
   await writeFile(join(out, 'sft_metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  await writeFile(
+    join(out, SFT_MARKER),
+    'written by `simplerl sft`; the next sft with this --out replaces this folder\n',
+  );
   return { out, numExamples: examples.length, numTooLong: data.numTooLong, numSteps, metrics };
 }

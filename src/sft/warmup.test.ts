@@ -15,7 +15,7 @@ import { Grader } from '../reward/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { DISTILL_RESUME_MISMATCH, type DistillOptions, runDistill, type SftRecord } from './distill.ts';
 import { GenerateBatcher } from './generate-batcher.ts';
-import { runSft, type SftResult } from './sft.ts';
+import { runSft, SFT_MARKER, type SftResult } from './sft.ts';
 
 const RESPONSE = 'So the answer is \\boxed{3}.';
 
@@ -107,6 +107,7 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
     assert.equal(tok.vocabSize, 66);
     const logged = (await readFile(join(sft.out, 'sft_metrics.jsonl'), 'utf8')).trim().split('\n');
     assert.equal(logged.length, 40);
+    assert.ok(existsSync(join(sft.out, SFT_MARKER))); // a later sft with this --out may replace it
   });
 
   test('serve: /v1/models, completions with ids and logprobs, request errors', async () => {

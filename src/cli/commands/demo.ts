@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'RL steps (default: configs/demo.yaml, 200)', parsePositiveInt)
     .option('--out <dir>', 'output folder (replaced when it holds an earlier demo)', 'runs/demo')
     .option('--threads <n>', 'torch threads (default: the cores that are free now)', parsePositiveInt)
-    .option('--pretrain-steps <n>', 'pre-training steps of the base model (default 2000)', parsePositiveInt)
+    .option('--pretrain-steps <n>', 'pre-training steps of the base model (default 4000)', parsePositiveInt)
     .option('--eval-problems <n>', 'problems per held-out split (default 500)', parsePositiveInt)
     .option('--set <key=value>', 'override a field of configs/demo.yaml (repeatable)', collect, [])
     .option('--no-progress', 'no progress bars')

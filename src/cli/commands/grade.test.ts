@@ -12,7 +12,7 @@ describe('simplerl grade', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplerl-grade-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('grades JSONL, keeps extra fields, reports bad lines by number and a summary', async () => {
+  it('grades JSONL, keeps extra fields, one output line per input line (bad ones with an error), a summary', async () => {
     const input = join(dir, 'in.jsonl');
     const output = join(dir, 'out.jsonl');
     writeFileSync(
@@ -23,6 +23,8 @@ describe('simplerl grade', () => {
         'this is not json',
         JSON.stringify({ id: 'c', gold: 27, response: '\\boxed{27}', finished: false }),
         JSON.stringify({ id: 'd', gold: '1' }),
+        '',
+        JSON.stringify({ id: 'e', gold: '2', response: '\\boxed{3}' }),
         '',
       ].join('\n'),
     );
@@ -42,9 +44,10 @@ describe('simplerl grade', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
+    // output line N is input line N: `paste in out` and zips by line number stay aligned
     assert.deepEqual(
       rows.map((r) => r.id),
-      ['a', 'b', 'c'],
+      ['a', 'b', undefined, 'c', 'd', undefined, 'e'],
     );
     assert.deepEqual(rows[0], {
       id: 'a',
@@ -58,10 +61,24 @@ describe('simplerl grade', () => {
     });
     assert.equal(rows[1].correct, true); // any mode reads "the answer is 3"
     assert.equal(rows[1].reward, -1); // but without a box it is not well formatted
-    assert.equal(rows[2].reward, -1); // truncated
+    assert.equal(rows[3].reward, -1); // truncated
+    assert.equal(rows[2].correct, false);
+    assert.ok(rows[2].error.startsWith(`${BAD_LINE} ${input}:3: not JSON`), rows[2].error);
+    assert.deepEqual(rows[4], {
+      id: 'd',
+      gold: '1',
+      error: `${BAD_LINE} ${input}:5: field "response" must be a string`,
+      correct: false,
+    });
+    assert.deepEqual(rows[5], { error: `${BAD_LINE} ${input}:6: empty line`, correct: false });
+    assert.equal(rows[6].correct, false);
     assert.match(stderr, new RegExp(`${BAD_LINE} .*in.jsonl:3: not JSON`));
     assert.match(stderr, /in\.jsonl:5: field "response" must be a string/);
-    assert.match(stderr, /3 graded, 2 bad lines, correct 3 \(100\.00%\), no answer 0, timeouts 0/);
+    // bad lines count as not correct: 3 of 7 lines
+    assert.match(
+      stderr,
+      /7 lines, 4 graded, 3 bad lines, correct 3 \(42\.86% of lines\), no answer 0, timeouts 0/,
+    );
   });
 
   it('rejects an unknown extraction mode', async () => {

@@ -1,6 +1,7 @@
 // simplerl grade --input IN.jsonl --output OUT.jsonl [--extract boxed|any]
 // Each input line: {"gold": string, "response": string, "finished"?: boolean, ...anything}.
 // Each output line: the input plus correct, extracted, reason, reward (and formatted).
+// Output line N is always input line N: a line that cannot be graded gives {error, correct: false}.
 import { once } from 'node:events';
 import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -97,11 +98,14 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
     errors: 0,
     rewardSum: 0,
   };
-  let batch: Record<string, unknown>[] = [];
+  const source = isStdin ? 'stdin' : opts.input;
+  // Bad lines stay in the batch (with their error) so that the output keeps the input's line order.
+  let batch: { row: Record<string, unknown>; error?: string }[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const rows = batch;
+    const items = batch;
     batch = [];
+    const rows = items.filter((it) => it.error === undefined).map((it) => it.row);
     const graded = await grader.grade(
       rows.map((r) => ({
         gold: r.gold as string,
@@ -109,7 +113,14 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
         finished: r.finished as boolean | undefined,
       })),
     );
-    for (let i = 0; i < rows.length; i++) {
+    let i = -1;
+    for (const it of items) {
+      if (it.error !== undefined) {
+        const line = `${JSON.stringify({ ...it.row, error: it.error, correct: false })}\n`;
+        if (!out.write(line)) await once(out, 'drain');
+        continue;
+      }
+      i++;
       const g = graded[i];
       stats.graded++;
       if (g.correct) stats.correct++;
@@ -126,14 +137,15 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
     const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     for await (const text of rl) {
       stats.lines++;
-      if (text.trim() === '') continue;
-      const row = parseRow(text);
-      if (typeof row === 'string') {
+      const { row, error } = parseRow(text);
+      if (error === undefined) {
+        batch.push({ row });
+      } else {
         stats.bad++;
-        console.error(`simplerl grade: ${BAD_LINE} ${opts.input}:${stats.lines}: ${row}`);
-        continue;
+        const where = `${BAD_LINE} ${source}:${stats.lines}: ${error}`;
+        console.error(`simplerl grade: ${where}`);
+        batch.push({ row, error: where });
       }
-      batch.push(row);
       if (batch.length >= BATCH) await flush();
     }
     await flush();
@@ -143,28 +155,35 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
     await once(out, 'finish');
   }
   const seconds = (performance.now() - started) / 1000;
-  const acc = stats.graded ? (100 * stats.correct) / stats.graded : 0;
+  // A bad line counts as not correct: the accuracy is over every input line, as in the output file.
+  const acc = stats.lines ? (100 * stats.correct) / stats.lines : 0;
   console.error(
-    `simplerl grade: ${stats.graded} graded, ${stats.bad} bad lines, correct ${stats.correct} (${acc.toFixed(2)}%), ` +
+    `simplerl grade: ${stats.lines} lines, ${stats.graded} graded, ${stats.bad} bad lines, ` +
+      `correct ${stats.correct} (${acc.toFixed(2)}% of lines), ` +
       `no answer ${stats.noAnswer}, timeouts ${stats.timeouts}, errors ${stats.errors}, ` +
-      `mean reward ${(stats.graded ? stats.rewardSum / stats.graded : 0).toFixed(4)}, ${seconds.toFixed(2)} s → ${opts.output}`,
+      `mean reward of graded ${(stats.graded ? stats.rewardSum / stats.graded : 0).toFixed(4)}, ${seconds.toFixed(2)} s → ${opts.output}`,
   );
 }
 
-/** The row, or a message saying why the line cannot be graded. */
-function parseRow(text: string): Record<string, unknown> | string {
+/**
+ * The row, and why it cannot be graded when it cannot (a JSON object keeps its fields, e.g. an id, in
+ * the output row).
+ */
+function parseRow(text: string): { row: Record<string, unknown>; error?: string } {
+  if (text.trim() === '') return { row: {}, error: 'empty line' };
   let row: unknown;
   try {
     row = JSON.parse(text);
   } catch (err) {
-    return `not JSON (${err instanceof Error ? err.message : String(err)})`;
+    return { row: {}, error: `not JSON (${err instanceof Error ? err.message : String(err)})` };
   }
-  if (row === null || typeof row !== 'object' || Array.isArray(row)) return 'not a JSON object';
+  if (row === null || typeof row !== 'object' || Array.isArray(row))
+    return { row: {}, error: 'not a JSON object' };
   const r = row as Record<string, unknown>;
   if (typeof r.gold === 'number' && Number.isFinite(r.gold)) r.gold = String(r.gold); // AMC23 stores golds as numbers
-  if (typeof r.gold !== 'string') return 'field "gold" must be a string';
-  if (typeof r.response !== 'string') return 'field "response" must be a string';
+  if (typeof r.gold !== 'string') return { row: r, error: 'field "gold" must be a string' };
+  if (typeof r.response !== 'string') return { row: r, error: 'field "response" must be a string' };
   if (r.finished !== undefined && typeof r.finished !== 'boolean')
-    return 'field "finished" must be a boolean';
-  return r;
+    return { row: r, error: 'field "finished" must be a boolean' };
+  return { row: r };
 }

@@ -45,7 +45,11 @@ export function register(program: Command): void {
     )
     .requiredOption('--model <dir>', 'Hugging Face folder of the initial weights and tokenizer')
     .requiredOption('--data <sft.jsonl>', 'SFT data')
-    .requiredOption('--out <dir>', 'output Hugging Face folder (weights, tokenizer files, sft_metrics.jsonl)')
+    .requiredOption(
+      '--out <dir>',
+      'output Hugging Face folder (weights, tokenizer files, sft_metrics.jsonl); replaced if an earlier sft ' +
+        'output, any other non-empty folder is refused',
+    )
     .option('--epochs <k>', 'passes over the data (fractional allowed)', parsePositive, 2)
     .option('--lr <lr>', 'peak learning rate (cosine schedule)', parsePositive, 1e-5)
     .option('--batch-size <k>', 'sequences per optimiser step', parsePositiveInt, 32)

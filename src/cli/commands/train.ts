@@ -51,7 +51,7 @@ export function register(program: Command): void {
           );
           return;
         }
-        const { prepareTrainRun } = await import('../../rl/train-command.ts');
+        const { prepareTrainRun, withResumeHint } = await import('../../rl/train-command.ts');
         const sets = opts.nproc === undefined ? opts.set : [...opts.set, `engine.nproc=${opts.nproc}`];
         const run = prepareTrainRun({ configFile, sets, name: opts.name, resume: opts.resume });
         for (const w of run.warnings) process.stderr.write(`${w}\n`);
@@ -83,6 +83,8 @@ export function register(program: Command): void {
           );
           // Stopped by a signal before the last step: not a success (`train && eval` must not go on).
           if (result.aborted) process.exitCode = EXIT_INTERRUPTED;
+        } catch (err) {
+          throw withResumeHint(err, run.runDir);
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
