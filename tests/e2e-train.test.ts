@@ -25,6 +25,7 @@ const REQUIRED_KEYS = [
   'response_len/mean',
   'response_len/max',
   'response_len/clip_rate',
+  'reflection/rate',
   'kl/mean',
   'kl/coef',
   'actor/pg_loss',

@@ -5,6 +5,7 @@ import {
   DEFAULT_REFLECTION_PHRASES,
   hasReflection,
   REFLECTION_ERROR,
+  reflectionMetrics,
   V1_REFLECTION_PHRASES,
 } from './reflection.ts';
 
@@ -78,5 +79,21 @@ describe('hasReflection', () => {
     assert.equal(hasReflection('Hmm, wait.'), true);
     assert.equal(hasReflection('Hmm, wait.'), true);
     assert.equal(hasReflection('alternatively', ['retry']), false);
+  });
+});
+
+describe('reflectionMetrics', () => {
+  it('gives the rate and the accuracy with and without a reflection', () => {
+    const responses = ['4. Wait, 5.', '5', 'Let me verify: 3', '2'];
+    const m = reflectionMetrics(responses, [true, true, false, false]);
+    assert.deepEqual(m, {
+      'reflection/rate': 0.5,
+      'reflection/acc_with': 0.5,
+      'reflection/acc_without': 0.5,
+    });
+    assert.deepEqual(reflectionMetrics(['7', '8'], [true, false]), {
+      'reflection/rate': 0,
+      'reflection/acc_without': 0.5,
+    });
   });
 });

@@ -127,5 +127,27 @@ export function hasReflection(
   return found;
 }
 
+/**
+ * The per-step reflection metrics of a training run: the share of responses that reflect, and the
+ * accuracy of those that do and of those that do not. RL raises the rate only while reflecting
+ * responses are the more often right, so the two accuracies explain the curve. An accuracy over no
+ * responses is left out (metrics rows hold finite numbers only).
+ */
+export function reflectionMetrics(
+  responses: readonly string[],
+  correct: readonly boolean[],
+  phrases: readonly string[] = DEFAULT_REFLECTION_PHRASES,
+): Record<string, number> {
+  const acc = (idx: number[]) => idx.filter((i) => correct[i]).length / idx.length;
+  const withIdx: number[] = [];
+  const withoutIdx: number[] = [];
+  for (const [i, r] of responses.entries()) (hasReflection(r, phrases) ? withIdx : withoutIdx).push(i);
+  return {
+    'reflection/rate': responses.length ? withIdx.length / responses.length : 0,
+    ...(withIdx.length ? { 'reflection/acc_with': acc(withIdx) } : {}),
+    ...(withoutIdx.length ? { 'reflection/acc_without': acc(withoutIdx) } : {}),
+  };
+}
+
 export type { ResponseItem, ResponseStats, SummarizeOptions } from './response-stats.ts';
 export { hasBoxed, hasCodeBlock, isRepetitive, summarizeResponses } from './response-stats.ts';

@@ -38,8 +38,12 @@ export interface BaseModelSpec {
 
 /**
  * The prototype's model (notes/demo-findings.md): 4 layers, width 128, 0.8M parameters. Pre-training is
- * 2000 × 32 documents rather than its 3000 × 32 to fit the 10-minute budget (it found 1600 × 32 enough
- * for 98% greedy on clean data; many small steps matter more than the count).
+ * 4000 × 44 documents (44 keeps the worked documents per step of the prototype's 32 at its 52% worked
+ * share). Measured (bench/RESULTS.md ## Demo): after 2000 × 32 steps the loss was still falling
+ * (0.146) and the base's own arithmetic so noisy when sampled (about half the steps of a sampled
+ * solution wrong) that its rechecks were no more reliable than its first passes, so RL had nothing to
+ * favour in checking and the self-check rate faded; at 4000 steps (loss ≈ 0.10) sampled checks are right
+ * about twice as often as unchecked answers and RL raises the rate.
  */
 export const DEFAULT_BASE_SPEC: BaseModelSpec = {
   seed: 0,
@@ -50,9 +54,9 @@ export const DEFAULT_BASE_SPEC: BaseModelSpec = {
   maxPositions: 256,
   numDocs: 60000,
   mix: DEFAULT_MIX,
-  rambleTokens: 140,
-  steps: 2000,
-  batchSize: 32,
+  rambleTokens: 190,
+  steps: 4000,
+  batchSize: 44,
   lr: 2e-3,
   warmupSteps: 100,
   minLrRatio: 0.05,

@@ -6,9 +6,10 @@
  *   so this mode answers noisily: the base accuracy is moderate because the base often picks it);
  * - `worked`: step-by-step, ending in a box. Its first pass carries a slip (one step off by a little,
  *   carried forward to a wrong box) with probability `slipRate`, and, independently of the slip, it
- *   ends with a recheck with probability `recheckRate`: "Let me recheck:" redoes the work (a chain
- *   redoes its steps; an equation substitutes its x back, a different computation) and, after a slip,
- *   says "Wait, that is wrong." and fixes the answer; after a clean pass it says "It is right.";
+ *   ends with a recheck with probability `recheckRate`: "Let me recheck:" verifies the answer by a
+ *   different computation (a chain is undone from its answer back to its first operand; an equation
+ *   gets its x substituted back); after a clean pass it says "It is right.", after a slip "Wait, that
+ *   is wrong." and solves again (see `recheck` for why verify-then-redo);
  * - `unboxed`: worked, but ends "So it is 21." with no box;
  * - `ramble`: restates steps with filler and only boxes past the response length limit.
  *
@@ -18,7 +19,16 @@
  * from the reward (checked samples are more often correct while slips happen).
  */
 import { makeRng, pickWeighted, type Rng } from './rng.ts';
-import { applyOp, type ChainSpec, type EquationSpec, type Op, synthTasks, type Task } from './tasks.ts';
+import {
+  applyOp,
+  type ChainSpec,
+  type EquationSpec,
+  HARD_LEVEL,
+  type Op,
+  synthTasks,
+  type Task,
+  TRAIN_LEVELS,
+} from './tasks.ts';
 
 export type DocStyle = 'terse' | 'worked' | 'unboxed' | 'ramble';
 export const DOC_STYLES: readonly DocStyle[] = ['terse', 'worked', 'unboxed', 'ramble'];
@@ -33,12 +43,15 @@ export interface CorpusMix {
 }
 
 /**
- * The prototype's mixture (notes/demo-findings.md): 40% terse, 4% unboxed, 4% rambling, 52% worked of
- * which a third are clean, a third slip to a wrong box, a third recheck (here: half of the rechecks
- * follow a slip, as chance has it).
+ * 55% terse, 37% worked, 4% unboxed, 4% rambling; half of the worked first passes slip, a third of the
+ * worked solutions recheck (independently of the slip). Terse answers are the most common single mode,
+ * so a greedy base answers many problems tersely (and often wrongly) — the base's greedy accuracy has
+ * room to rise when RL moves it to worked solutions, as in the original work. (The prototype's 40%
+ * terse made greedy decoding pick worked solutions nearly always: greedy was 92-96% before RL and
+ * could only fall.)
  */
 export const DEFAULT_MIX: CorpusMix = {
-  styles: { terse: 0.4, worked: 0.52, unboxed: 0.04, ramble: 0.04 },
+  styles: { terse: 0.55, worked: 0.37, unboxed: 0.04, ramble: 0.04 },
   slipRate: 0.5,
   recheckRate: 1 / 3,
 };
@@ -96,7 +109,7 @@ function chainPass(rng: Rng, spec: ChainSpec, slipAt: number): Pass {
   total = spec.operands[0]!;
   for (let i = 0; i < spec.ops.length; i++) {
     let next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
-    if (i === slipAt) next = slipOf(rng, next, Math.min(...correct.slice(i)));
+    if (i === slipAt) next = slipOf(rng, next, Math.min(spec.operands[0]!, ...correct));
     steps.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
     total = next;
   }
@@ -129,32 +142,52 @@ function firstPass(rng: Rng, task: Task, isSlip: boolean): Pass {
   return equationPass(rng, task.spec, isSlip);
 }
 
-/** The recheck after a first pass: it ends with the box of the right answer either way. */
+/** The steps of a pass without a slip. */
+function cleanSteps(task: Task): string[] {
+  const spec = task.spec;
+  if (spec.kind === 'equation') return equationSolve(spec, spec.a * spec.x, spec.x);
+  const steps: string[] = [];
+  let total = spec.operands[0]!;
+  for (let i = 0; i < spec.ops.length; i++) {
+    const next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
+    steps.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
+    total = next;
+  }
+  return steps;
+}
+
+/**
+ * The recheck after a first pass: a verification that is a different computation from the pass, then,
+ * only when it fails, a second solve. A chain is undone from its answer back to its first operand; an
+ * equation gets its x substituted back. A verification that passes keeps the first answer, one that
+ * fails says "Wait, that is wrong." and solves again; the box holds the right answer either way.
+ *
+ * Why verify-then-redo and not redo-and-trust: a check that only recomputes and boxes its own result is
+ * exactly as reliable as the first pass (it samples the same arithmetic), so checking would never pay
+ * off in the model's own samples and RL lets it fade. Verify-then-redo gives a wrong first pass a second
+ * chance, so a checked answer stays more often right than an unchecked one while any slip is left.
+ */
 function recheck(task: Task, pass: Pass): string[] {
   const out = [RECHECK_PHRASE];
   const spec = task.spec;
+  let isVerified: boolean;
   if (spec.kind === 'chain') {
-    // redo the steps; at the first step that disagrees with the first pass, say so and go on
-    let total = spec.operands[0]!;
-    let isCaught = false;
-    for (let i = 0; i < spec.ops.length; i++) {
-      const next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
-      out.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
-      if (!isCaught && pass.steps[i] !== out[out.length - 1]) {
-        out.push(WRONG_PHRASE);
-        isCaught = true;
-      }
-      total = next;
+    let total = pass.answer;
+    for (let i = spec.ops.length - 1; i >= 0; i--) {
+      const undo: Op = spec.ops[i] === '+' ? '-' : '+';
+      const prev = applyOp(total, undo, spec.operands[i + 1]!);
+      out.push(chainStep(total, undo, spec.operands[i + 1]!, prev));
+      total = prev;
     }
-    if (!isCaught) out.push(RIGHT_PHRASE);
+    isVerified = total === spec.operands[0];
   } else {
-    // substitute the first pass's x back into the equation: a different computation from solving
     const ax = spec.a * pass.answer;
     const lhs = applyOp(ax, spec.sign, spec.b);
     out.push(`${spec.a} × ${pass.answer} = ${ax}.`, `${ax} ${spec.sign} ${spec.b} = ${lhs}.`);
-    if (lhs === spec.c) out.push(RIGHT_PHRASE);
-    else out.push(WRONG_PHRASE, ...equationSolve(spec, spec.a * spec.x, spec.x));
+    isVerified = lhs === spec.c;
   }
+  if (isVerified) out.push(RIGHT_PHRASE);
+  else out.push(WRONG_PHRASE, ...cleanSteps(task));
   out.push(boxed(task.answer));
   return out;
 }
@@ -201,11 +234,21 @@ export interface CorpusOptions extends DocOptions {
   numProblems?: number;
 }
 
+/**
+ * The levels the corpus is written over: the RL levels and the hard level. As in the original work, where
+ * the base model had seen competition-style maths on the web but RL trained on MATH problems only, the
+ * base has seen long chains and large constants (never a held-out problem: only the train buckets), RL
+ * sees levels 1-3 only, and the hard split asks whether what RL taught carries over to what it never
+ * trained on. A level the base has never seen at all cannot improve: RL only re-weights what the base does.
+ */
+export const CORPUS_LEVELS = [...TRAIN_LEVELS, HARD_LEVEL];
+
 /** Documents over training problems only (the held-out splits never appear). Deterministic in the options. */
 export function writeCorpus(opts: CorpusOptions): CorpusDoc[] {
   const mix = opts.mix ?? DEFAULT_MIX;
   const tasks = synthTasks({
     split: 'train',
+    levels: CORPUS_LEVELS,
     count: opts.numProblems ?? Math.min(opts.numDocs, 20000),
     seed: opts.seed,
   });

@@ -9,16 +9,14 @@
  *   after    ← the same evaluation of the trained policy, still in the engine
  *   outputs  ← before/after table, demo.json, eval/<label>/, curves.jsonl, plots.png, plots.html
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { hasReflection } from '../analysis/reflection.ts';
 import { loadConfig, type ResolvedConfig, resolveConfig } from '../config/index.ts';
 import { EngineClient } from '../engine/index.ts';
 import { createGrader } from '../rl/reward.ts';
 import { runTraining } from '../rl/trainer.ts';
-import { rolloutsFile, runPaths } from '../run/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import {
   type BaseModelSpec,
@@ -123,24 +121,6 @@ export function demoConfig(opts: DemoOptions, modelPath: string, trainFile: stri
     ...(opts.sets ?? []),
   ];
   return resolveConfig(loadConfig(file, { sets }), file);
-}
-
-/** Self-check rate and accuracy split by it over one step's rollouts (all of them: log_rollouts null). */
-function stepSelfCheck(out: string, step: number): { rate: number; accWith: number; accWithout: number } {
-  const file = rolloutsFile(runPaths(out), step);
-  if (!existsSync(file)) return { rate: Number.NaN, accWith: Number.NaN, accWithout: Number.NaN };
-  const rows = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { response: string; correct: boolean });
-  const checked = rows.filter((r) => hasReflection(r.response));
-  const unchecked = rows.filter((r) => !hasReflection(r.response));
-  const acc = (rs: typeof rows) => (rs.length ? rs.filter((r) => r.correct).length / rs.length : Number.NaN);
-  return {
-    rate: rows.length ? checked.length / rows.length : Number.NaN,
-    accWith: acc(checked),
-    accWithout: acc(unchecked),
-  };
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -263,16 +243,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         runDir: out,
         log,
         onStep: (m) => {
-          const step = Number(m.step);
-          const sc = stepSelfCheck(out, step);
+          // a metric left out of the row (no response with / without a check) reads as NaN: a gap in the plot
           curves.push({
-            step,
+            step: Number(m.step),
             reward: Number(m['reward/mean']),
             acc: Number(m['acc/train']),
             responseLen: Number(m['response_len/mean']),
-            selfCheckRate: sc.rate,
-            accWithCheck: sc.accWith,
-            accWithoutCheck: sc.accWithout,
+            selfCheckRate: Number(m['reflection/rate']),
+            accWithCheck: Number(m['reflection/acc_with'] ?? Number.NaN),
+            accWithoutCheck: Number(m['reflection/acc_without'] ?? Number.NaN),
             stepSeconds: Number(m['time/step_s']),
           });
         },

@@ -43,7 +43,7 @@ export async function writeSynthFiles(opts: SynthFilesOptions): Promise<SynthFil
       numDocs: opts.numCorpusDocs,
       seed: opts.seed,
       mix: opts.mix ?? DEFAULT_MIX,
-      rambleTokens: opts.rambleTokens ?? 140,
+      rambleTokens: opts.rambleTokens ?? 190,
       countTokens: countDemoTokens,
     });
     files.corpus = join(opts.out, 'corpus.jsonl');

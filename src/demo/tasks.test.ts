@@ -9,6 +9,7 @@ import {
   answerOf,
   type ChainSpec,
   chainValue,
+  type EquationSpec,
   HARD_LEVEL,
   parseProblem,
   splitOfText,
@@ -50,14 +51,15 @@ test('demo tasks: deterministic in the seed, different across seeds', () => {
   assert.notDeepEqual(a, c);
 });
 
-test('demo tasks: the hard split has longer chains and larger numbers than train', () => {
+test('demo tasks: the hard split has longer chains and larger constants than train', () => {
   const train = synthTasks({ split: 'train', count: 2000, seed: 0 });
   const hard = synthTasks({ split: 'hard', count: 300, seed: 0 });
-  const maxOperands = (ts: typeof train) =>
-    Math.max(...ts.filter((t) => t.skill === 'chain').map((t) => (t.spec as ChainSpec).operands.length));
-  assert.ok(maxOperands(hard) > maxOperands(train));
-  const maxAnswer = (ts: typeof train) => Math.max(...ts.map((t) => Number(t.answer)));
-  assert.ok(maxAnswer(hard) > maxAnswer(train));
+  const chainLengths = (ts: typeof train) =>
+    ts.filter((t) => t.skill === 'chain').map((t) => (t.spec as ChainSpec).operands.length);
+  assert.ok(Math.min(...chainLengths(hard)) > Math.max(...chainLengths(train)));
+  const constants = (ts: typeof train) =>
+    ts.filter((t) => t.skill === 'equation').map((t) => (t.spec as EquationSpec).b);
+  assert.ok(Math.min(...constants(hard)) > Math.max(...constants(train)));
 });
 
 test('demo corpus: styles, slips and rechecks as specified', () => {
@@ -71,6 +73,10 @@ test('demo corpus: styles, slips and rechecks as specified', () => {
   for (const d of rechecked) {
     assert.ok(d.isCorrect && d.response.includes(RECHECK_PHRASE), d.response);
     assert.equal(d.response.includes(WRONG_PHRASE), d.isSlip, d.response);
+    // the verification and the second solve never slip: every step after the recheck phrase is right
+    const afterCheck = d.response.slice(d.response.indexOf(RECHECK_PHRASE));
+    for (const [, x, op, y, z] of afterCheck.matchAll(/(\d+) ([+-]) (\d+) = (\d+)\./g))
+      assert.equal(op === '+' ? Number(x) + Number(y) : Number(x) - Number(y), Number(z), d.response);
   }
   // a slip without a recheck ends in a wrong box; a clean pass in a right one
   for (const d of worked.filter((x) => !x.isRecheck)) assert.equal(d.isCorrect, !d.isSlip, d.response);

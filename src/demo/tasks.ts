@@ -2,8 +2,10 @@
  * Procedural math problems with exact answers for the CPU demo (`simplerl data synth`).
  *
  * Two skills: arithmetic chains ("Compute 17 - 5 + 6 + 3.") and linear equations ("Solve 3x + 8 = 35.").
- * Levels 1-3 are the training distribution; level 4 is the `hard` split: longer chains, larger
- * intermediates and larger solutions than anything in training, to show generalisation past it.
+ * Levels 1-3 are the RL training distribution; level 4 is the `hard` split: chains of 6-7 operands (RL
+ * trains on 3-5) and equations with larger constants (b in 31-60, RL trains on ≤ 30), to show that what
+ * RL teaches carries past what it trained on. The base model's corpus covers level 4 too (train buckets
+ * only; see `CORPUS_LEVELS` in corpus.ts for why).
  *
  * Splits are decided by the problem text alone: a problem is held out when `fnv1a(text) % 5 == 0`.
  * `train` keeps the other four buckets of levels 1-3; `test` keeps bucket 0 of levels 1-3; `hard`
@@ -68,6 +70,7 @@ interface EquationLevel {
   maxA: number;
   minX: number;
   maxX: number;
+  minB: number;
   maxB: number;
   /** whether `a·x - b = c` appears besides `a·x + b = c` */
   isMinusAllowed: boolean;
@@ -77,14 +80,14 @@ export const CHAIN_LEVELS: Record<number, ChainLevel> = {
   1: { minOperands: 3, maxOperands: 3, maxValue: 20 },
   2: { minOperands: 4, maxOperands: 4, maxValue: 40 },
   3: { minOperands: 5, maxOperands: 5, maxValue: 40 },
-  4: { minOperands: 6, maxOperands: 7, maxValue: 60 },
+  4: { minOperands: 6, maxOperands: 7, maxValue: 40 },
 };
 
 export const EQUATION_LEVELS: Record<number, EquationLevel> = {
-  1: { maxA: 5, minX: 1, maxX: 9, maxB: 15, isMinusAllowed: false },
-  2: { maxA: 9, minX: 1, maxX: 12, maxB: 30, isMinusAllowed: true },
-  3: { maxA: 9, minX: 1, maxX: 12, maxB: 30, isMinusAllowed: true },
-  4: { maxA: 12, minX: 13, maxX: 20, maxB: 50, isMinusAllowed: true },
+  1: { maxA: 5, minX: 1, maxX: 9, minB: 1, maxB: 15, isMinusAllowed: false },
+  2: { maxA: 9, minX: 1, maxX: 12, minB: 1, maxB: 30, isMinusAllowed: true },
+  3: { maxA: 9, minX: 1, maxX: 12, minB: 1, maxB: 30, isMinusAllowed: true },
+  4: { maxA: 9, minX: 1, maxX: 12, minB: 31, maxB: 60, isMinusAllowed: false },
 };
 
 export const TRAIN_LEVELS = [1, 2, 3];
@@ -142,7 +145,7 @@ function drawEquation(rng: Rng, level: EquationLevel): EquationSpec {
   const sign: Op = level.isMinusAllowed && rng.chance(0.4) ? '-' : '+';
   // a·x - b must stay positive so that every number in the problem is a plain natural number
   const maxB = sign === '-' ? Math.min(level.maxB, a * x - 1) : level.maxB;
-  const b = rng.int(1, Math.max(1, maxB));
+  const b = rng.int(Math.min(level.minB, maxB), Math.max(1, maxB));
   const c = sign === '+' ? a * x + b : a * x - b;
   return { kind: 'equation', a, sign, b, c, x };
 }

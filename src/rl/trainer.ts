@@ -8,6 +8,7 @@
 //   metrics.jsonl, rollouts/step-N.jsonl, checkpoint every run.save_every steps and at the end
 import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { reflectionMetrics } from '../analysis/reflection.ts';
 import { checkRunInputs, type ResolvedConfig } from '../config/resolve.ts';
 import { configToYaml } from '../config/to-yaml.ts';
 import { PromptSampler, type SamplerState } from '../data/sampler.ts';
@@ -476,6 +477,10 @@ async function trainStep(ctx: StepContext): Promise<{ metrics: MetricsRow; numOp
     'response_len/mean': mean(lens),
     'response_len/max': Math.max(...lens),
     'response_len/clip_rate': mean(samples.map((s) => (s.finished ? 0 : 1))),
+    ...reflectionMetrics(
+      samples.map((s) => s.text),
+      grades.map((g) => g.correct),
+    ),
     'kl/mean': maskedMean(klTok, mask),
     'kl/coef': klCoef,
     'train/groups_kept': groups.length / picked.length,
