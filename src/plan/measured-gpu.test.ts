@@ -6,21 +6,17 @@
 // allocation before the models were loaded, from engine/tests/peak_memory.py (bench/RESULTS.md,
 // "Memory planner against the GPU").
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { type MemoryLine, modelShapeFromHf, type PlanSettings, planMemory } from './memory.ts';
 
 const GIB = 1024 ** 3;
 const TOLERANCE = 0.05;
-const QWEN25_05B = {
-  model_type: 'qwen2',
-  vocab_size: 151936,
-  hidden_size: 896,
-  intermediate_size: 4864,
-  num_hidden_layers: 24,
-  num_attention_heads: 14,
-  num_key_value_heads: 2,
-  tie_word_embeddings: true,
-};
+// the public Qwen2.5-0.5B config.json (the planner's tables read the same file)
+const QWEN25_05B = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'bench', 'plan', 'qwen2.5-0.5b.json'), 'utf8'),
+) as Record<string, unknown>;
 const H100_BYTES = 81_559 * 2 ** 20; // torch.cuda.get_device_properties(0).total_memory
 const STEP: PlanSettings = {
   numRanks: 1,
