@@ -97,8 +97,8 @@ function chainStep(a: number, op: Op, b: number, result: number): string {
   return `${a} ${op} ${b} = ${result}.`;
 }
 
-/** First pass over a chain; with `slipAt` ≥ 0 that step's result is off and carried forward. */
-function chainPass(rng: Rng, spec: ChainSpec, slipAt: number): Pass {
+/** A pass over a chain; with `slipAt` ≥ 0 that step's result is off (drawn from `rng`) and carried forward. */
+function chainPass(spec: ChainSpec, slipAt = -1, rng?: Rng): Pass {
   const correct: number[] = [];
   let total = spec.operands[0]!;
   for (let i = 0; i < spec.ops.length; i++) {
@@ -109,7 +109,7 @@ function chainPass(rng: Rng, spec: ChainSpec, slipAt: number): Pass {
   total = spec.operands[0]!;
   for (let i = 0; i < spec.ops.length; i++) {
     let next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
-    if (i === slipAt) next = slipOf(rng, next, Math.min(spec.operands[0]!, ...correct));
+    if (i === slipAt) next = slipOf(rng!, next, Math.min(spec.operands[0]!, ...correct));
     steps.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
     total = next;
   }
@@ -137,7 +137,7 @@ function equationPass(rng: Rng, spec: EquationSpec, isSlip: boolean): Pass {
 function firstPass(rng: Rng, task: Task, isSlip: boolean): Pass {
   if (task.spec.kind === 'chain') {
     const slipAt = isSlip ? rng.int(0, task.spec.ops.length - 1) : -1;
-    return chainPass(rng, task.spec, slipAt);
+    return chainPass(task.spec, slipAt, rng);
   }
   return equationPass(rng, task.spec, isSlip);
 }
@@ -145,15 +145,7 @@ function firstPass(rng: Rng, task: Task, isSlip: boolean): Pass {
 /** The steps of a pass without a slip. */
 function cleanSteps(task: Task): string[] {
   const spec = task.spec;
-  if (spec.kind === 'equation') return equationSolve(spec, spec.a * spec.x, spec.x);
-  const steps: string[] = [];
-  let total = spec.operands[0]!;
-  for (let i = 0; i < spec.ops.length; i++) {
-    const next = applyOp(total, spec.ops[i]!, spec.operands[i + 1]!);
-    steps.push(chainStep(total, spec.ops[i]!, spec.operands[i + 1]!, next));
-    total = next;
-  }
-  return steps;
+  return spec.kind === 'chain' ? chainPass(spec).steps : equationSolve(spec, spec.a * spec.x, spec.x);
 }
 
 /**
