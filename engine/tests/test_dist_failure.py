@@ -38,11 +38,7 @@ def test_a_hung_rank_is_named_and_the_run_ends(monkeypatch):
         e.proc.wait(90)  # rank 0 exits; torchrun stops rank 1 (SIGTERM stays pending while stopped, then SIGKILL)
         assert e.proc.returncode != 0
     finally:
-        for pid in pids.values():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_all(pids.values())
         e.close()
 
 
@@ -64,12 +60,17 @@ def test_ranks_die_with_their_launcher():
             time.sleep(0.1)
         assert not alive, f"ranks still running: {alive}"
     finally:
-        for pid in pids.values():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _kill_all(pids.values())
         e.close()
+
+
+def _kill_all(pids) -> None:
+    """SIGKILL every rank still there (a failed test must not leave ranks behind)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _is_running(pid: int) -> bool:

@@ -4,22 +4,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { tinyModelConfig } from '../../tests/fixtures/tiny-model.ts';
 import { EngineClient, KILLED_FROM_OUTSIDE } from './client.ts';
 import { ENGINE_DIED, ENGINE_HUNG, ENGINE_START_FAILED, EngineDiedError, EngineError } from './errors.ts';
 import { encodeFrame } from './frames.ts';
 import { fromRagged, toRagged } from './ragged.ts';
 import type { TrainBatch } from './types.ts';
 
-const TINY = {
-  model_type: 'qwen2',
-  vocab_size: 16,
-  hidden_size: 32,
-  intermediate_size: 64,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  max_position_embeddings: 128,
-};
+// untied embeddings (the Qwen2 default), unlike most tests' tiny models
+const TINY = tinyModelConfig(16, { maxPositions: 128, tieEmbeddings: false });
 const start = () => EngineClient.start({ device: 'cpu', threads: 1 });
 
 /** prompt + response sequences of a generate call, with their prompt lengths. */
