@@ -9,9 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { EngineClient } from '../engine/index.ts';
+import type { EngineClient, HelloResult } from '../engine/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { type CorpusDoc, type CorpusMix, DEFAULT_MIX, writeCorpus } from './corpus.ts';
 import { makeRng } from './rng.ts';
@@ -114,10 +115,13 @@ export function qwen2Config(spec: BaseModelSpec, vocabSize: number, eosId: numbe
   };
 }
 
+/** Where a base model came from: shipped in the repository, the runs cache, or pre-trained now. */
+export type BaseSource = 'shipped' | 'cache' | 'pretrained';
+
 export interface PretrainReport {
   key: string;
   path: string;
-  isCached: boolean;
+  source: BaseSource;
   numParams: number;
   numTokens: number;
   seconds: number;
@@ -126,13 +130,32 @@ export interface PretrainReport {
   firstLoss: number;
   lastLoss: number;
   spec: BaseModelSpec;
+  /** provenance: the same code gives byte-identical weights only with the same torch, threads and CPU kernels */
+  torchVersion: string;
+  threads: number;
+  cpu: string;
+  /** sha256 of model/model.safetensors */
+  weightsSha256: string;
 }
+
+/**
+ * Base models shipped in the repository, made by `simplerl demo-base` (assets/demo-bases/README.md):
+ * pre-training is 80-90% of a fresh demo's time and 2-cores machines differ 2× in speed (489 s on one,
+ * 1005 s on another), so the first command fits its time budget only when it need not pre-train.
+ */
+export const SHIPPED_BASES_DIR = join(import.meta.dirname, '..', '..', 'assets', 'demo-bases');
+export const WEIGHTS_FILE = 'model.safetensors';
 
 export interface PretrainOptions {
   spec: BaseModelSpec;
   runsDir: string;
   engine: EngineClient;
-  torchVersion: string;
+  /** the engine's hello: its torch version and thread count go into the key and the provenance */
+  hello: Pick<HelloResult, 'torch' | 'threads'>;
+  /** shipped bases to look in before the cache; default SHIPPED_BASES_DIR, null: none */
+  shippedDir?: string | null;
+  /** pre-train even when a shipped or cached base matches (a cached one is replaced) */
+  isFresh?: boolean;
   /** called after each step */
   onStep?: (step: number, loss: number) => void;
 }
@@ -158,17 +181,58 @@ function encodeCorpus(spec: BaseModelSpec, docs: readonly CorpusDoc[], tok: Text
   });
 }
 
-/** Returns the cached base model folder, or pre-trains one through `engine` and caches it. */
-export async function ensureBaseModel(opts: PretrainOptions): Promise<PretrainReport> {
-  const { spec, engine } = opts;
-  const corpus = corpusOf(spec);
-  const key = baseModelKey(spec, opts.torchVersion, corpus);
-  const path = join(opts.runsDir, '.demo-cache', `base-${key}`);
-  const reportPath = join(path, PRETRAIN_FILE);
-  if (existsSync(reportPath)) {
-    const report = JSON.parse(await readFile(reportPath, 'utf8')) as PretrainReport;
-    return { ...report, path, isCached: true };
+export async function sha256File(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+async function readReport(dir: string, source: BaseSource): Promise<PretrainReport | null> {
+  const reportPath = join(dir, PRETRAIN_FILE);
+  if (!existsSync(reportPath)) return null;
+  const report = JSON.parse(await readFile(reportPath, 'utf8')) as PretrainReport;
+  return { ...report, path: dir, source };
+}
+
+/**
+ * The shipped base made from exactly this spec and corpus, whatever torch made it: its key is
+ * recomputed with the torch version it records, so a changed corpus writer or spec never matches.
+ */
+export async function findShippedBase(
+  spec: BaseModelSpec,
+  corpus: readonly CorpusDoc[],
+  shippedDir: string = SHIPPED_BASES_DIR,
+): Promise<PretrainReport | null> {
+  if (!existsSync(shippedDir)) return null;
+  for (const name of (await readdir(shippedDir)).filter((n) => n.startsWith('base-')).sort()) {
+    const report = await readReport(join(shippedDir, name), 'shipped');
+    if (report && baseModelKey(spec, report.torchVersion, corpus) === report.key) return report;
   }
+  return null;
+}
+
+/** Returns a shipped or cached base model folder, or pre-trains one through `engine` and caches it. */
+export async function ensureBaseModel(opts: PretrainOptions): Promise<PretrainReport> {
+  const corpus = corpusOf(opts.spec);
+  const key = baseModelKey(opts.spec, opts.hello.torch, corpus);
+  const path = join(opts.runsDir, '.demo-cache', `base-${key}`);
+  if (!opts.isFresh) {
+    const shipped =
+      opts.shippedDir === null ? null : await findShippedBase(opts.spec, corpus, opts.shippedDir);
+    const found = shipped ?? (await readReport(path, 'cache'));
+    if (found) return found;
+  }
+  return pretrainBaseModel(opts, corpus, path);
+}
+
+/** Pre-trains the base model of `opts.spec` on `corpus` through the engine into `path` (replaced atomically). */
+export async function pretrainBaseModel(
+  opts: Pick<PretrainOptions, 'spec' | 'engine' | 'hello' | 'onStep'>,
+  corpus: readonly CorpusDoc[],
+  path: string,
+): Promise<PretrainReport> {
+  const { spec, engine } = opts;
+  const key = baseModelKey(spec, opts.hello.torch, corpus);
   const tmp = `${path}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
@@ -234,7 +298,7 @@ export async function ensureBaseModel(opts: PretrainOptions): Promise<PretrainRe
   const report: PretrainReport = {
     key,
     path,
-    isCached: false,
+    source: 'pretrained',
     numParams: loaded.numParams,
     numTokens,
     seconds,
@@ -242,11 +306,17 @@ export async function ensureBaseModel(opts: PretrainOptions): Promise<PretrainRe
     firstLoss: mean(losses.slice(0, tail)),
     lastLoss: mean(losses.slice(-tail)),
     spec,
+    torchVersion: opts.hello.torch,
+    threads: opts.hello.threads,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    weightsSha256: await sha256File(join(tmp, 'model', WEIGHTS_FILE)),
   };
   // the model folder carries its tokenizer, as a real Hugging Face checkpoint does
   await demoTokenizerFiles(join(tmp, 'model'));
   await writeFile(join(tmp, 'losses.json'), `${JSON.stringify(losses.map((l) => Number(l.toFixed(4))))}\n`);
-  await writeFile(join(tmp, PRETRAIN_FILE), `${JSON.stringify(report, null, 2)}\n`);
+  // where the folder lives and how it was found are the reader's to say (readReport), not the file's
+  const stored = { ...report, path: undefined, source: undefined };
+  await writeFile(join(tmp, PRETRAIN_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   await rm(tokDir, { recursive: true, force: true });
   await rm(path, { recursive: true, force: true });
   await rename(tmp, path);

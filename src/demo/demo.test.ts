@@ -71,6 +71,7 @@ test('simplerl demo: a shortened run end to end (both algorithms, cached base mo
       seed: 1,
       steps: 2,
       runsDir: runs,
+      shippedDir: null,
       threads: 1,
       base: TINY_BASE,
       numTrain: 64,
@@ -86,12 +87,12 @@ test('simplerl demo: a shortened run end to end (both algorithms, cached base mo
       ],
     };
     const grpo = await runDemo({ ...common, out: join(runs, 'demo'), algo: 'grpo' });
-    assert.equal(grpo.pretrain.isCached, false);
+    assert.equal(grpo.pretrain.source, 'pretrained');
     assert.equal(grpo.algo, 'grpo');
     checkOutputs(grpo, join(runs, 'demo'));
     // the second demo reuses the base model and replaces its own earlier output folder
     const ppo = await runDemo({ ...common, out: join(runs, 'demo'), algo: 'ppo' });
-    assert.equal(ppo.pretrain.isCached, true);
+    assert.equal(ppo.pretrain.source, 'cache');
     assert.equal(ppo.pretrain.path, grpo.pretrain.path);
     assert.equal(ppo.algo, 'ppo');
     checkOutputs(ppo, join(runs, 'demo'));

@@ -50,6 +50,10 @@ export interface DemoOptions {
   base?: Partial<BaseModelSpec>;
   /** where the base model cache lives (`<runsDir>/.demo-cache`); default the parent of `out` */
   runsDir?: string;
+  /** shipped base models to look in first (default assets/demo-bases; null: none) */
+  shippedDir?: string | null;
+  /** pre-train the base model even when a shipped or cached one matches */
+  isFreshBase?: boolean;
   numTrain?: number;
   numTest?: number;
   numHard?: number;
@@ -172,7 +176,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       spec,
       runsDir,
       engine,
-      torchVersion: hello.torch,
+      hello,
+      ...(opts.shippedDir !== undefined ? { shippedDir: opts.shippedDir } : {}),
+      ...(opts.isFreshBase ? { isFresh: true } : {}),
       onStep: (step, loss) => {
         if (!bar) return;
         if (!isBarStarted) {
@@ -185,8 +191,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     if (isBarStarted) bar?.stop();
     const tPreDone = performance.now();
     log(
-      pretrain.isCached
-        ? `simplerl demo: base model from cache ${pretrain.path}`
+      pretrain.source !== 'pretrained'
+        ? `simplerl demo: base model from the ${pretrain.source === 'shipped' ? 'repository' : 'cache'}: ${pretrain.path}`
         : `simplerl demo: pre-trained the base model (${pretrain.numParams} parameters, ${pretrain.numTokens} tokens, ` +
             `${pretrain.seconds.toFixed(0)} s, ${pretrain.tokensPerSecond.toFixed(0)} tokens/s, loss ` +
             `${pretrain.firstLoss.toFixed(3)} → ${pretrain.lastLoss.toFixed(3)}) into ${pretrain.path}`,

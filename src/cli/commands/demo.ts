@@ -17,6 +17,7 @@ interface DemoCliOptions {
   evalProblems?: number;
   set: string[];
   progress: boolean;
+  freshBase?: boolean;
 }
 
 /** `simplerl demo`: pre-train a tiny model on CPU, Zero-RL it, and show what changed. */
@@ -24,7 +25,8 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description(
-      'the CPU demo: pre-train a tiny Qwen2 on an imperfect corpus (cached), evaluate it, run Zero RL with the ' +
+      'the CPU demo: take the tiny Qwen2 base (shipped in assets/demo-bases, else pre-trained on an imperfect corpus ' +
+        'and cached), evaluate it, run Zero RL with the ' +
         'original reward, evaluate again; prints a before/after table and writes plots into --out',
     )
     .option(
@@ -40,6 +42,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output folder (replaced when it holds an earlier demo)', 'runs/demo')
     .option('--threads <n>', 'torch threads (default: the cores that are free now)', parsePositiveInt)
     .option('--pretrain-steps <n>', 'pre-training steps of the base model (default 4000)', parsePositiveInt)
+    .option('--fresh-base', 'pre-train the base model even when a shipped or cached one matches')
     .option('--eval-problems <n>', 'problems per held-out split (default 500)', parsePositiveInt)
     .option('--set <key=value>', 'override a field of configs/demo.yaml (repeatable)', collect, [])
     .option('--no-progress', 'no progress bars')
@@ -55,6 +58,7 @@ export function register(program: Command): void {
         ...(opts.evalProblems ? { numTest: opts.evalProblems, numHard: opts.evalProblems } : {}),
         sets: opts.set,
         progress: opts.progress,
+        ...(opts.freshBase ? { isFreshBase: true } : {}),
       });
       const t = demo.times;
       console.log(
@@ -63,7 +67,7 @@ export function register(program: Command): void {
       );
       console.log(formatTable(demo));
       console.log(
-        `\nwall time ${t.total.toFixed(0)} s: pre-train ${t.pretrain.toFixed(0)} s${demo.pretrain.isCached ? ' (cached)' : ''}, ` +
+        `\nwall time ${t.total.toFixed(0)} s: pre-train ${t.pretrain.toFixed(0)} s${demo.pretrain.source === 'pretrained' ? '' : ` (${demo.pretrain.source} base)`}, ` +
           `evaluations ${(t.evalBefore + t.evalAfter).toFixed(0)} s, RL ${t.rl.toFixed(0)} s; ${demo.threads.message}`,
       );
       console.log(
