@@ -2,9 +2,13 @@
 // registered TypeScript support; it registers tsx itself (a custom reward may be a .ts file, in the
 // sources or the installed package) and then imports grade-item: .ts beside the sources, .js in dist/.
 import { existsSync } from 'node:fs';
+import { register as registerCjs } from 'tsx/cjs/api';
 import { register } from 'tsx/esm/api';
 
+// Both hooks: a .ts reward outside a `"type": "module"` package is CommonJS to Node, and the ESM hook
+// alone hands it to an unhooked require() (a syntax error or a require(esm) cycle).
 register();
+registerCjs();
 const compiled = new URL('./grade-item.js', import.meta.url);
 const mod = await import(
   existsSync(compiled) ? compiled.href : new URL('./grade-item.ts', import.meta.url).href
