@@ -20,7 +20,6 @@ export function register(program: Command): void {
       ]),
     )
     .option('--offload', 'optimizer state and fp32 master weights in host memory')
-    .option('--generation-rows <n>', 'rows generated at once per rank (default: all rows of a step)')
     .option('--json', 'print the plan as JSON')
     .action(
       async (
@@ -31,7 +30,6 @@ export function register(program: Command): void {
           deviceGb: string;
           device?: 'cuda' | 'cpu';
           offload?: boolean;
-          generationRows?: string;
           json?: boolean;
         },
       ) => {
@@ -69,7 +67,7 @@ export function register(program: Command): void {
           gradCheckpointing: cfg.optim.grad_checkpointing,
           offloadOptimizer: opts.offload === true,
           deviceBytes: deviceGb * 1e9,
-          generationRows: opts.generationRows ? Number(opts.generationRows) : null,
+          maxRowsPerWave: cfg.rollout.max_rows_per_wave,
         });
         process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
       },
