@@ -1,5 +1,5 @@
 // verify(gold, response): extraction + equivalence, in-thread, never throws.
-import { parseAnswer } from './answer.ts';
+import { MAX_ANSWER_CHARS, parseAnswer } from './answer.ts';
 import { type ExtractMode, extractAnswer } from './extract.ts';
 import { equivalent } from './math/equivalence.ts';
 import { normalizeAnswer } from './normalize.ts';
@@ -23,7 +23,7 @@ const THOUSANDS_GROUP_RE = /^-?[1-9]\d{0,2}(?:,\d{3})+$/;
 /** An unescaped `$`, `\(` or `\[`: the gold holds LaTeX delimiters (`\$5` is a dollar sign, not one). */
 const MATH_DELIMITER_RE = /(?<!\\)\$|\\\(|\\\[/;
 /** `$a$, $b$` (OlympiadBench's multi-answer golds, outer `$` often stripped: `69$,$84`): comma-separated math pieces. */
-const DOLLAR_LIST_SEPARATOR_RE = /\s*(?<!\\)\$\s*,\s*\$\s*|(?<!\\)\$\s*,\s*|,\s*(?<!\\)\$/;
+const DOLLAR_LIST_SEPARATOR_RE = /(?<!\\)\$\s*,\s*\$|(?<!\\)\$\s*,|,\s*(?<!\\)\$/;
 
 /**
  * The readings of a gold, the preferred first. A gold may be a bare answer (`\frac12`), LaTeX in
@@ -50,13 +50,16 @@ export function goldAnswers(gold: string): string[] {
 
 /** `69$,$84` / `$f(x)=x$, $f(x)=2-x$` → "69, 84" / "f(x)=x, f(x)=2-x" when every piece parses; else null. */
 function dollarListPieces(gold: string): string | null {
-  const inner = gold.replace(/^\$+|\$+\.?$/g, '');
-  const parts = inner.split(DOLLAR_LIST_SEPARATOR_RE);
+  if (gold.length > MAX_ANSWER_CHARS) return null; // a list answer is never this long
+  const parts = gold.replace(/^\$+|\$+\.?$/g, '').split(DOLLAR_LIST_SEPARATOR_RE);
   if (parts.length < 2) return null;
-  const read = parts.map((p) => normalizeAnswer(p));
-  return read.every((r) => r !== '' && !MATH_DELIMITER_RE.test(r) && parseAnswer(r) !== null)
-    ? read.join(', ')
-    : null;
+  const read: string[] = [];
+  for (const part of parts) {
+    const r = normalizeAnswer(part);
+    if (r === '' || MATH_DELIMITER_RE.test(r) || parseAnswer(r) === null) return null;
+    read.push(r);
+  }
+  return read.join(', ');
 }
 
 /** The gold's preferred reading (see goldAnswers), or null when it has none. */
