@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parquetWriteFile } from 'hyparquet-writer';
 import {
+  BAD_EXCLUDE_FILE,
   buildMathSet,
   DEFAULT_MATH_OUT,
   DEFAULT_MATH500_FILE,
+  MATH_SOURCE_NOT_FOUND,
   type MathManifest,
   type MathRecord,
   manifestPath,
@@ -143,6 +145,40 @@ describe('simplerl data math on real MATH files', () => {
     assert.deepEqual(strip(fromParquet.rows), strip(fromJson.rows));
     assert.deepEqual(fromParquet.counts, fromJson.counts);
     assert.match(fromParquet.rows[0].source, /^train\/0000\.parquet:row \d+$/);
+  });
+});
+
+describe('bad MATH input names the file and field', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'simplerl-math-bad-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('missing folder, no layout, bad JSON, missing field, unreadable Parquet, split not named', async () => {
+    await assert.rejects(readMathSource(join(dir, 'nope')), new RegExp(MATH_SOURCE_NOT_FOUND));
+    await assert.rejects(readMathSource(dir), /has neither train\/ and test\/ folders nor \.parquet files/);
+    for (const split of ['train', 'test']) await mkdir(join(dir, split, 'algebra'), { recursive: true });
+    await writeFile(join(dir, 'test', 'algebra', '1.json'), '{"problem": "P", "level": "Level 3"}');
+    await writeFile(join(dir, 'train', 'algebra', '1.json'), '{"problem": ');
+    await assert.rejects(readMathSource(dir), /bad MATH record: .*train\/algebra\/1\.json: invalid JSON/);
+    await writeFile(
+      join(dir, 'train', 'algebra', '1.json'),
+      '{"problem": "P", "level": "Level 3", "type": "Algebra", "solution": "\\\\boxed{1}"}',
+    );
+    await assert.rejects(
+      readMathSource(dir),
+      /bad MATH record: test\/algebra\/1\.json: field "type" must be a string/,
+    );
+    await mkdir(join(dir, 'pq', 'train'), { recursive: true });
+    await writeFile(join(dir, 'pq', 'train', 'x.parquet'), 'not parquet');
+    await assert.rejects(
+      readMathSource(join(dir, 'pq')),
+      /bad MATH record: .*x\.parquet: cannot read Parquet/,
+    );
+    await writeFile(join(dir, 'pq', 'other.parquet'), 'x');
+    await assert.rejects(readMathSource(join(dir, 'pq')), /other\.parquet: cannot tell train from test/);
+    assert.throws(() => readExcludeFile(join(dir, 'none.jsonl')), new RegExp(BAD_EXCLUDE_FILE));
   });
 });
 

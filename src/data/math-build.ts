@@ -142,17 +142,27 @@ export function parquetSplit(dir: string, path: string): (typeof SPLITS)[number]
   );
 }
 
-/** Records of the Parquet layout, in build order (train files, then test files, rows in file order). */
-export async function readParquetLayout(dir: string): Promise<MathRecord[]> {
+async function readParquetRows(path: string): Promise<Record<string, unknown>[]> {
   const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
   const { compressors } = await import('hyparquet-compressors');
+  try {
+    return await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors });
+  } catch (err) {
+    throw new Error(`${BAD_MATH_RECORD}: ${path}: cannot read Parquet: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Records of the Parquet layout, in build order (train files, then test files, rows in file order). */
+export async function readParquetLayout(dir: string): Promise<MathRecord[]> {
   const files = walkFiles(dir, '.parquet');
   const out: MathRecord[] = [];
   for (const split of SPLITS) {
     for (const path of files.filter((f) => parquetSplit(dir, f) === split)) {
-      const rows = await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors });
       const name = relative(dir, path).split(sep).join('/');
-      for (const [i, row] of rows.entries()) out.push(toRecord(row, `${name}:row ${i + 1}`));
+      for (const [i, row] of (await readParquetRows(path)).entries())
+        out.push(toRecord(row, `${name}:row ${i + 1}`));
     }
   }
   return out;
