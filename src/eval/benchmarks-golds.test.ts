@@ -9,10 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { DEFAULT_MATH_OUT } from '../data/math-build.ts';
 import { loadProblems } from '../data/problems.ts';
 import { Grader, ORIGINAL_REWARD_RULES } from '../reward/index.ts';
-import { BENCHMARK_NAMES, loadBenchmark } from './benchmarks.ts';
+import { BENCHMARK_NAMES, loadBenchmark, SHIPPED_BENCHMARK_DIR } from './benchmarks.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const BENCH_DIR = join(ROOT, 'data', 'bench');
 const MIN_RATE = 0.995;
 const TRAINING_SET = 'math-level3to5';
 
@@ -35,8 +34,9 @@ async function goldSets(): Promise<GoldSet[]> {
   const train = await loadProblems(join(ROOT, DEFAULT_MATH_OUT), { levels: [3, 4, 5] });
   sets.push({ name: TRAINING_SET, items: train.map((p) => ({ id: p.id, gold: p.answer })) });
   for (const name of BENCHMARK_NAMES) {
-    const bench = await loadBenchmark({ spec: name, dataDir: BENCH_DIR });
+    const bench = await loadBenchmark({ spec: name });
     assert.equal(bench.warning, undefined, bench.warning);
+    assert.equal(bench.paths[0], join(SHIPPED_BENCHMARK_DIR, name, 'test.jsonl'));
     sets.push({ name, items: bench.problems.map((p) => ({ id: p.id, gold: p.gold })) });
   }
   return sets;
