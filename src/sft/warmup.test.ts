@@ -173,7 +173,10 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
       ((await tooLong.json()) as { error: { message: string } }).error.message,
       /exceeds the model's context of 512/,
     );
-    assert.equal((await post({ prompt: 'x', stream: true })).status, 400);
+    // streaming: server-sent events ending with [DONE] (the openai client reads them in serve-openai.test.ts)
+    const streamed = await post({ prompt: 'x', stream: true, max_tokens: 2 });
+    assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/);
+    assert.match(await streamed.text(), /data: \[DONE\]\n\n$/);
   });
 
   test('the batcher merges waiting jobs without changing any sample', async () => {
@@ -247,6 +250,35 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
       assert.equal(r.response, RESPONSE);
       // the teacher saw `{input}\n`; the SFT data carries the student's prompt
       assert.equal(r.prompt, `Q: ${problems.find((p) => p.id === r.problem_id)?.problem}`);
+    }
+  });
+
+  test('distill with a chat teacher: the server renders the chat template, verified samples kept', async () => {
+    const out = join(dir, 'distilled-chat.jsonl');
+    const stats = await runDistill({
+      teacher: server.url,
+      teacherApi: 'chat',
+      model: modelName,
+      data: join(dir, 'problems.jsonl'),
+      out,
+      n: 2,
+      temperature: 0,
+      maxTokens: 16,
+      promptTemplate: '{input}\n',
+      batchSize: 2,
+      concurrency: 2,
+    });
+    assert.equal(stats.numSamples, 10);
+    const records = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as SftRecord);
+    assert.equal(records.length, stats.numKept);
+    assert.ok(stats.numKept >= 1, JSON.stringify(stats));
+    for (const r of records) {
+      assert.ok(['p0', 'p2', 'p4'].includes(r.problem_id), r.problem_id);
+      assert.equal(r.prompt, `${r.problem}\n`); // the user message as sent
     }
   });
 
