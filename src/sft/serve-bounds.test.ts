@@ -138,6 +138,24 @@ describe('serve: bounded (real engine, tiny model)', () => {
     assert.equal(batcher.numEngineCalls, numCalls); // nothing more ran for it
   });
 
+  test('a streaming client that disconnects after the first chunk cancels the rest', async () => {
+    const { post, batcher } = await start({ maxBatchRows: 2 }, 50);
+    const ac = new AbortController();
+    const res = await post(
+      { prompt: Array(40).fill('Compute 3 + 1.'), max_tokens: 4, stream: true },
+      ac.signal,
+    );
+    assert.equal(res.status, 200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.match(first, /^data: \{"id":"cmpl-/);
+    ac.abort();
+    for (let i = 0; i < 200 && batcher.numQueuedTokens > 0; i++) await sleep(10);
+    assert.equal(batcher.numQueuedTokens, 0);
+    assert.ok(batcher.numEngineCalls <= 4, `${batcher.numEngineCalls} engine calls`);
+    assert.ok(batcher.numCancelledPrompts >= 32, `${batcher.numCancelledPrompts} prompts dropped`);
+  });
+
   test('a full queue answers 429 with a clear message; the queue then drains', async () => {
     const { post, batcher } = await start({ maxQueuedTokens: 100, maxBatchRows: 2 }, 50);
     const first = post({ prompt: Array(20).fill('Compute 1 + 1.'), max_tokens: 4 }); // 80 tokens
