@@ -2,8 +2,8 @@
 // One large request (NUM_LARGE prompts) starts, a small one (1 prompt) follows 50 ms later; the small
 // one's latency and the large one's total time, with every prompt of the large request in one engine
 // call (--max-batch-rows ≥ NUM_LARGE: how the server batched before round-robin) and with bounded
-// round-robin batches. Real engine on CPU, 1 torch thread, a tiny random model (hidden 64, 2 layers).
-// Usage: node --import tsx bench/serve/fairness.ts [NUM_LARGE=512] [MAX_TOKENS=32]
+// round-robin batches. Real engine on CPU, 1 torch thread, a small random model (HIDDEN, LAYERS).
+// Usage: node --import tsx bench/serve/fairness.ts [NUM_LARGE=512] [MAX_TOKENS=32] [HIDDEN=64] [LAYERS=2]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import { makeTinyModel } from '../../tests/fixtures/tiny-model.ts';
 
 const NUM_LARGE = Number(process.argv[2] ?? 512);
 const MAX_TOKENS = Number(process.argv[3] ?? 32);
+const HIDDEN = Number(process.argv[4] ?? 64);
+const LAYERS = Number(process.argv[5] ?? 2);
 
 async function trial(engine: EngineClient, tokenizer: TextTokenizer, maxBatchRows: number) {
   const app = await createCompletionsApp({ engine, tokenizer, modelName: 'tiny', limits: { maxBatchRows } });
@@ -41,11 +43,11 @@ async function trial(engine: EngineClient, tokenizer: TextTokenizer, maxBatchRow
 const dir = await mkdtemp(join(tmpdir(), 'simplerl-bench-serve-'));
 const engine = await EngineClient.start({ device: 'cpu', threads: 1 });
 try {
-  await makeTinyModel(join(dir, 'model'), { engine, seed: 1, hidden: 64, layers: 2 });
+  await makeTinyModel(join(dir, 'model'), { engine, seed: 1, hidden: HIDDEN, layers: LAYERS, intermediate: 4 * HIDDEN });
   await engine.load({ role: 'policy', path: join(dir, 'model'), dtype: 'float32' });
   const tokenizer = await TextTokenizer.fromDir(join(dir, 'model'));
   await trial(engine, tokenizer, 64); // warm-up
-  for (const rows of [NUM_LARGE, 64, 16]) {
+  for (const rows of [NUM_LARGE, 256, 64]) {
     const r = await trial(engine, tokenizer, rows);
     console.log(
       `max_batch_rows ${String(rows).padStart(4)}: small request ${r.small.toFixed(2)} s, large request (${NUM_LARGE} prompts) ${r.total.toFixed(2)} s`,

@@ -186,7 +186,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
     throw err;
   }
-  const trackers = await openTrackers(cfg.run, runDir, cfg).catch(async (err) => {
+  const trackers = await openTrackers(cfg.run, runDir, { config: cfg, resumeStep: step }).catch(async (err) => {
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
     throw err;
   });

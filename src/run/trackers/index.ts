@@ -14,12 +14,19 @@ export interface TrackerSettings {
   wandb_mode: (typeof WANDB_MODES)[number];
 }
 
-/** Opens the configured trackers for a run folder; one that fails to start closes the others. */
-export async function openTrackers(s: TrackerSettings, runDir: string, config?: unknown): Promise<Tracker[]> {
+/**
+ * Opens the configured trackers for a run folder; one that fails to start closes the others.
+ * `resumeStep`: the checkpoint step a resumed run goes on from (0 for a new run).
+ */
+export async function openTrackers(
+  s: TrackerSettings,
+  runDir: string,
+  { config, resumeStep = 0 }: { config?: unknown; resumeStep?: number } = {},
+): Promise<Tracker[]> {
   const out: Tracker[] = [];
   try {
     for (const name of new Set(s.trackers)) {
-      if (name === 'tensorboard') out.push(new TensorBoardTracker(runDir));
+      if (name === 'tensorboard') out.push(new TensorBoardTracker(runDir, resumeStep));
       else
         out.push(
           await WandbTracker.start({

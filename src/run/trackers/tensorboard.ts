@@ -2,7 +2,8 @@
 // downloads libtensorflow at install), and the format is small. A file is a sequence of records
 // [u64 length][u32 masked CRC32C of the length][data][u32 masked CRC32C of the data], each data an
 // `Event` protobuf (tensorflow/core/util/event.proto): wall_time (1, double), step (2, int64),
-// file_version (3, string) or summary (5, Summary { repeated Value value = 1 { tag = 1, simple_value = 2 (float) } }).
+// file_version (3, string), summary (5, Summary { repeated Value value = 1 { tag = 1, simple_value = 2 (float) } })
+// or session_log (7, SessionLog { status = 1 }, START = 1).
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -44,16 +45,17 @@ function scalarValue(tag: string, value: number): Buffer {
 export function encodeEvent(
   wallTime: number,
   step: number,
-  body: { fileVersion: string } | { scalars: [string, number][] },
+  body: { fileVersion: string } | { scalars: [string, number][] } | { sessionStart: true },
 ): Buffer {
   const head = Buffer.alloc(9);
   head[0] = (1 << 3) | 1; // wall_time: field 1, 64-bit
   head.writeDoubleLE(wallTime, 1);
   const stepField = Buffer.from([2 << 3, ...varint(step)]);
-  const tail =
-    'fileVersion' in body
-      ? bytesField(3, Buffer.from(body.fileVersion))
-      : bytesField(5, Buffer.concat(body.scalars.map(([tag, v]) => bytesField(1, scalarValue(tag, v)))));
+  let tail: Buffer;
+  if ('fileVersion' in body) tail = bytesField(3, Buffer.from(body.fileVersion));
+  else if ('sessionStart' in body) tail = bytesField(7, Buffer.from([1 << 3, 1]));
+  else
+    tail = bytesField(5, Buffer.concat(body.scalars.map(([tag, v]) => bytesField(1, scalarValue(tag, v)))));
   return Buffer.concat([head, stepField, tail]);
 }
 
@@ -69,18 +71,20 @@ export function frameRecord(data: Buffer): Buffer {
 
 /**
  * Writes every numeric value of each metrics row as a scalar under its metrics.jsonl key, into a new
- * `events.out.tfevents.<seconds>.<host>` in the run folder (a resumed run adds a file; TensorBoard
- * reads them in order and drops the steps a restart repeats).
+ * `events.out.tfevents.<seconds>.<host>.simplerl` in the run folder. A resumed run adds a file that
+ * starts with a SessionLog START at the first step it runs again, so TensorBoard drops the older
+ * events of the steps after the checkpoint (as metrics.jsonl drops their rows).
  */
 export class TensorBoardTracker implements Tracker {
   readonly path: string;
   private readonly fd: number;
 
-  constructor(dir: string) {
+  constructor(dir: string, resumeStep = 0) {
     const now = Date.now() / 1000;
     this.path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname()}.simplerl`);
     this.fd = openSync(this.path, 'a');
     this.write(encodeEvent(now, 0, { fileVersion: 'brain.Event:2' }));
+    if (resumeStep > 0) this.write(encodeEvent(now, resumeStep + 1, { sessionStart: true }));
   }
 
   log(row: MetricsRow): void {

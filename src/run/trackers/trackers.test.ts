@@ -3,7 +3,7 @@
 // back every scalar of metrics.jsonl at every step. W&B runs offline: no network.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +11,7 @@ import { venvPython } from '../../../tests/fixtures/tiny-model.ts';
 import { makeTinySetup, runPython, tinyConfig, tinyConfigYaml } from '../../../tests/fixtures/train-setup.ts';
 import { runTraining } from '../../rl/trainer.ts';
 import { type MetricsRow, readMetrics } from '../metrics.ts';
-import { WANDB_FAILED, WandbTracker } from './index.ts';
+import { TensorBoardTracker, WANDB_FAILED, WandbTracker } from './index.ts';
 
 const READ_TENSORBOARD = `
 import json, sys
@@ -92,6 +92,26 @@ describe('trackers: TensorBoard and W&B (offline) hold every metric of a real ru
       for (const [k, v] of Object.entries(row))
         if (k !== 'step' && k !== 'time') assert.equal(history[i][k], v, k);
     }
+  });
+
+  test('a resumed run: TensorBoard drops the old events of the steps run again', async () => {
+    const tbDir = join(dir, 'resumed');
+    mkdirSync(tbDir);
+    const row = (step: number, v: number) => ({ step, time: '', 'reward/mean': v });
+    const first = new TensorBoardTracker(tbDir);
+    for (const s of [1, 2, 3]) first.log(row(s, s));
+    await first.close();
+    // killed after step 3, resumed from the checkpoint of step 1: steps 2 and 3 run again
+    const again = new TensorBoardTracker(tbDir, 1);
+    for (const s of [2, 3, 4]) again.log(row(s, 10 * s));
+    await again.close();
+    const read = JSON.parse(runPython(READ_TENSORBOARD, [tbDir])) as Record<string, [number, number][]>;
+    assert.deepEqual(read['reward/mean'], [
+      [1, 1],
+      [2, 20],
+      [3, 30],
+      [4, 40],
+    ]);
   });
 
   test('a W&B sidecar that cannot start says why', async () => {
