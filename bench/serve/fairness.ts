@@ -43,7 +43,13 @@ async function trial(engine: EngineClient, tokenizer: TextTokenizer, maxBatchRow
 const dir = await mkdtemp(join(tmpdir(), 'simplerl-bench-serve-'));
 const engine = await EngineClient.start({ device: 'cpu', threads: 1 });
 try {
-  await makeTinyModel(join(dir, 'model'), { engine, seed: 1, hidden: HIDDEN, layers: LAYERS, intermediate: 4 * HIDDEN });
+  await makeTinyModel(join(dir, 'model'), {
+    engine,
+    seed: 1,
+    hidden: HIDDEN,
+    layers: LAYERS,
+    intermediate: 4 * HIDDEN,
+  });
   await engine.load({ role: 'policy', path: join(dir, 'model'), dtype: 'float32' });
   const tokenizer = await TextTokenizer.fromDir(join(dir, 'model'));
   await trial(engine, tokenizer, 64); // warm-up

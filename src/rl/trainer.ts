@@ -186,10 +186,12 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
     throw err;
   }
-  const trackers = await openTrackers(cfg.run, runDir, { config: cfg, resumeStep: step }).catch(async (err) => {
-    if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
-    throw err;
-  });
+  const trackers = await openTrackers(cfg.run, runDir, { config: cfg, resumeStep: step }).catch(
+    async (err) => {
+      if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
+      throw err;
+    },
+  );
   const metrics = new MetricsWriter(paths.metrics, trackers);
   let progress: StepProgress = createProgress(totalSteps, step, false);
   let lastCheckpoint = resumeFrom;
