@@ -47,10 +47,14 @@ export class MetricsWriter {
     for (const t of this.trackers) t.log(row);
   }
 
-  /** Closes the file at once, then waits for the trackers to finish. */
+  /**
+   * Closes the file at once, then waits for the trackers to finish. A tracker that fails is reported
+   * on stderr, never thrown: metrics.jsonl holds every row, and the caller still has to shut down.
+   */
   async close(): Promise<void> {
     closeSync(this.fd);
-    await Promise.all(this.trackers.map((t) => t.close()));
+    for (const r of await Promise.allSettled(this.trackers.map((t) => t.close())))
+      if (r.status === 'rejected') process.stderr.write(`simplerl: ${(r.reason as Error).message}\n`);
   }
 }
 

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
 import { makeTinyModel } from '../../tests/fixtures/tiny-model.ts';
 import { REPO_ROOT, runCli } from '../../tests/fixtures/train-setup.ts';
 import { SERVE_READY_LINE } from '../cli/commands/serve.ts';
@@ -177,6 +178,22 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
     const streamed = await post({ prompt: 'x', stream: true, max_tokens: 2 });
     assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/);
     assert.match(await streamed.text(), /data: \[DONE\]\n\n$/);
+  });
+
+  test('the openai client streams a chat completion from the `simplerl serve` process', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'EMPTY', maxRetries: 0 });
+    const args = {
+      model: modelName,
+      messages: [{ role: 'user' as const, content: 'Compute 1 + 2.' }],
+      max_tokens: 16,
+      temperature: 0,
+    };
+    const whole = await client.chat.completions.create(args);
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({ ...args, stream: true }))
+      text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, whole.choices[0].message.content);
+    assert.ok(text.length > 0);
   });
 
   test('the batcher merges waiting jobs without changing any sample', async () => {
