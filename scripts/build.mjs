@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 /** Runtime files under src/ that are not TypeScript modules (source → dist, relative to src/). */
-const ASSETS = ['reward/grade-worker.mjs', 'dashboard/static'];
+const ASSETS = ['reward/grade-worker.mjs', 'dashboard/static', 'run/trackers/wandb_sidecar.py'];
 
 rmSync(dist, { recursive: true, force: true });
 const PATH = [join(root, 'node_modules', '.bin'), process.env.PATH].join(delimiter);

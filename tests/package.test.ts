@@ -31,6 +31,14 @@ function pack(): PackInfo {
   return (JSON.parse(out.slice(out.indexOf('[\n'))) as PackInfo[])[0];
 }
 
+/** Files under src/ that are neither TypeScript, docs nor test fixtures: they must travel into dist/. */
+function runtimeAssets(): string[] {
+  return run('git', ['ls-files', 'src'], REPO_ROOT)
+    .split('\n')
+    .filter((f) => f !== '' && !/\.ts$|README\.md$|\/fixtures\//.test(f))
+    .map((f) => f.slice('src/'.length));
+}
+
 function makeProject(tarball: string): string {
   const project = join(dir, 'project');
   mkdirSync(join(project, 'rewards'), { recursive: true });
@@ -76,6 +84,13 @@ test('npm pack → fresh project: ESM consumer, TypeScript consumer, bin', { tim
   assert.ok(
     paths.some((p) => p.startsWith('assets/demo-bases/')),
     'the demo bases must ship',
+  );
+  assert.ok(paths.includes('data/bench/math500/test.jsonl'), 'the shipped benchmark copies (eval default)');
+  const missing = runtimeAssets().filter((f) => !paths.includes(`dist/${f}`));
+  assert.deepEqual(
+    missing,
+    [],
+    'non-TypeScript files under src/ used at run time: add them to scripts/build.mjs ASSETS',
   );
   const stray = paths.filter((p) => /^(src|tests|bench)\/|\.test\.|__pycache__/.test(p));
   assert.deepEqual(stray, [], 'sources, tests and benchmarks stay out of the package');
