@@ -400,6 +400,17 @@ const ROLLOUT = z
         'Stop tokens: token strings (looked up in the tokenizer; unknown ones are an error) or ids. The ' +
           "tokenizer's end-of-sequence tokens are always added. Original: 151645 (<|im_end|>), 151643 (<|endoftext|>).",
       ),
+    max_rows_per_wave: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'Cap on the rows (prompts × n_samples) one engine rank generates at once. The engine generates a ' +
+          "step's prompts in waves sized by its KV-cache budget (half the free GPU memory, 4 GiB on CPU); this " +
+          'caps a wave further, in whole prompts, at least one prompt (n rows) per wave. Same samples either ' +
+          'way (sampling is per row). null: the budget alone. `simplerl plan` shows the waves. Not in the original.',
+      ),
   })
   .prefault({});
 

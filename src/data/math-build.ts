@@ -15,9 +15,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { lastBoxed } from '../reward/boxed.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
 import { normaliseProblemText } from './problems.ts';
 
 export const MATH_SOURCE_NOT_FOUND = 'MATH source not found';
@@ -344,7 +345,5 @@ export async function writeMathSet(opts: WriteMathOptions): Promise<MathManifest
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  writeFileAtomic(path, text);
 }

@@ -16,7 +16,7 @@ describe('loadProblems', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test('the public benchmark layouts map to (problem, answer)', async () => {
-    // One line in the layout of each set of notes/recipe.md.
+    // One line in the layout of each set of docs/recipe.md.
     const path = join(dir, 'mixed.jsonl');
     await writeFile(
       path,

@@ -281,6 +281,7 @@ export class EngineClient {
         stop_ids: a.stopIds,
         seeds: a.seeds,
         seed: a.seed,
+        max_rows_per_wave: a.maxRowsPerWave,
       },
       { ids: prompts.ids, offsets: prompts.offsets },
     );

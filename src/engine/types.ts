@@ -101,6 +101,8 @@ export interface GenerateArgs {
   seeds?: number[];
   /** When seeds is absent: seeds[i] = seed + i. */
   seed?: number;
+  /** Cap on the rows (prompts × n) generated at once per rank; the KV budget sizes waves below it. */
+  maxRowsPerWave?: number | null;
 }
 
 export interface GenerateResult {

@@ -369,6 +369,7 @@ async function trainStep(ctx: StepContext): Promise<{ metrics: MetricsRow; numOp
     maxNewTokens: cfg.rollout.max_new_tokens,
     stopIds: ctx.stopIds,
     seeds: picked.map((_, j) => samplingSeed(cfg.run.seed, step, j)),
+    maxRowsPerWave: cfg.rollout.max_rows_per_wave,
   });
   const t1 = performance.now();
 

@@ -1,6 +1,6 @@
 // checkpoints/step-NNNNNN/ {policy/, critic/, controller.json} written under a temporary name and
 // renamed when complete; checkpoints/LATEST names the last complete one (written atomically).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic.ts';
 
@@ -132,6 +132,5 @@ export function setLatest(checkpointsDir: string, name: string): void {
   if (!existsSync(join(checkpointsDir, name, 'controller.json'))) {
     throw new Error(`${CHECKPOINT_ERROR}: ${join(checkpointsDir, name)} has no controller.json`);
   }
-  writeFileSync(join(checkpointsDir, 'LATEST.tmp'), `${name}\n`);
-  renameSync(join(checkpointsDir, 'LATEST.tmp'), join(checkpointsDir, 'LATEST'));
+  writeFileAtomic(join(checkpointsDir, 'LATEST'), `${name}\n`);
 }

@@ -1,7 +1,7 @@
 // `simplerl distill`: sample solutions from a teacher endpoint, keep the verified ones as SFT data.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { TEACHER_APIS, type TeacherApi } from '../../sft/completions-client.ts';
-import { checkExtract, collect, parseInteger, parsePositiveInt } from '../options.ts';
+import { collect, type EXTRACT_MODES, extractOption, parseInteger, parsePositiveInt } from '../options.ts';
 
 function parseNonNegative(text: string): number {
   const n = Number(text);
@@ -32,7 +32,7 @@ interface DistillCliOptions {
   problemField?: string;
   answerField?: string;
   solutionField?: string;
-  extract: string;
+  extract: (typeof EXTRACT_MODES)[number];
   resume?: boolean;
 }
 
@@ -95,7 +95,7 @@ export function register(program: Command): void {
       'field of the gold answer (default answer / final_answer / boxed solution)',
     )
     .option('--solution-field <name>', 'field whose last \\boxed{} is the gold (default solution)')
-    .option('--extract <mode>', 'answer extraction of the verifier: boxed | any', 'boxed')
+    .addOption(extractOption('answer extraction of the verifier', 'boxed'))
     .option('--resume', 'continue an interrupted run from OUT.partial (same settings required)')
     .action(async (opts: DistillCliOptions) => {
       const { runDistill } = await import('../../sft/distill.ts');
@@ -105,7 +105,7 @@ export function register(program: Command): void {
       const studentTokenizer = opts.studentTokenizer
         ? await (await import('../../tokenizer/tokenizer.ts')).TextTokenizer.fromDir(opts.studentTokenizer)
         : undefined;
-      const extract = checkExtract(opts.extract);
+      const extract = opts.extract;
       // Ctrl-C stops before the next request; the finished batches stay in OUT.partial for --resume.
       const controller = new AbortController();
       const onSignal = () => {

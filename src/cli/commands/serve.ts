@@ -2,7 +2,14 @@
 import type { Command } from 'commander';
 import { DEFAULT_SERVE_LIMITS, SERVE_LIMIT_FLAGS, type ServeLimits } from '../../sft/serve-limits.ts';
 import { closeOnSignal } from '../close-on-signal.ts';
-import { checkDevice, checkDtype, parsePort, parsePositiveInt } from '../options.ts';
+import {
+  type DeviceChoice,
+  type DtypeChoice,
+  deviceOption,
+  dtypeOption,
+  parsePort,
+  parsePositiveInt,
+} from '../options.ts';
 
 /** Printed on stdout once the server listens: `SIMPLERL_SERVE_READY <url>`. */
 export const SERVE_READY_LINE = 'SIMPLERL_SERVE_READY';
@@ -22,9 +29,9 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind; anything but loopback needs --allow-remote', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (the endpoint has no authentication)', false)
     .option('--served-model-name <name>', 'model name in /v1/models and requests (default: the folder name)')
-    .option('--device <device>', 'engine device: auto | cpu | cuda', 'auto')
+    .addOption(deviceOption())
     .option('--threads <n>', 'torch threads on CPU', parsePositiveInt)
-    .option('--dtype <dtype>', 'auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16', 'auto');
+    .addOption(dtypeOption());
   for (const [key, { flag, help }] of Object.entries(SERVE_LIMIT_FLAGS))
     cmd.option(flag, help, parsePositiveInt, DEFAULT_SERVE_LIMITS[key as keyof ServeLimits]);
   cmd.action(
@@ -35,15 +42,14 @@ export function register(program: Command): void {
         host: string;
         allowRemote: boolean;
         servedModelName?: string;
-        device: string;
+        device: DeviceChoice;
         threads?: number;
-        dtype: string;
+        dtype: DtypeChoice;
       } & ServeLimits,
     ) => {
       const { checkHost } = await import('../../util/net.ts');
       checkHost(opts.host, opts.allowRemote, 'serve');
-      const device = checkDevice(opts.device);
-      const dtype = checkDtype(opts.dtype);
+      const { device, dtype } = opts;
       const { serveModel } = await import('../../sft/serve.ts');
       const handle = await serveModel({
         modelDir,
