@@ -54,11 +54,12 @@ const RUN = z
       ),
     keep_checkpoints: z
       .int()
-      .min(1)
+      .min(2)
       .nullable()
       .default(null)
       .describe(
-        'Keep only the last k checkpoints (older ones are deleted after a new one is complete). null: keep all.',
+        'Keep only the last k checkpoints (older ones are deleted after a new one is complete). null: keep all. ' +
+          'At least 2: a resume that finds the newest checkpoint damaged (manifest.json check) falls back to the one before.',
       ),
     log_rollouts: z
       .int()

@@ -18,7 +18,7 @@ import {
   type ControllerState,
   cleanCheckpoints,
   createRunDir,
-  findLatestCheckpoint,
+  findVerifiedCheckpoint,
   type MetricsRow,
   MetricsWriter,
   pruneCheckpoints,
@@ -40,6 +40,7 @@ import {
   type RolloutBatch,
   selectSamples,
 } from './batch.ts';
+import { checkDiverged, TRAIN_ERROR } from './divergence.ts';
 import { computeAdvantages } from './estimators.ts';
 import {
   createKlController,
@@ -57,7 +58,7 @@ import { startEngine } from './start-engine.ts';
 import { evaluate, loadValSet } from './validate.ts';
 import { warmUp } from './warmup.ts';
 
-export const TRAIN_ERROR = 'training failed';
+export { TRAIN_ERROR };
 export const RESUME_ERROR = 'cannot resume';
 
 export interface TrainHooks {
@@ -138,7 +139,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     paths = runPaths(runDir);
     if (!existsSync(paths.config))
       throw new Error(`${RESUME_ERROR} ${runDir}: not a run folder (no config.yaml)`);
-    resumeFrom = findLatestCheckpoint(runDir);
+    resumeFrom = await findVerifiedCheckpoint(runDir, log);
     const step = resumeFrom?.step ?? 0;
     if (resumeFrom !== null && resumeFrom.controller.problems.fingerprint !== data.fingerprint) {
       throw new Error(
@@ -225,16 +226,11 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
       step++;
       const row = await trainStep({ cfg, engine, grader, tok, data, sampler, klCtl, stopIds, step, paths });
       numOptimizerSteps += row.numOptimizerSteps;
+      checkDiverged(step, row.metrics, lastCheckpoint?.dir); // before eval: it would sample from NaN weights
       if (val !== null && (step % cfg.eval.every === 0 || step === totalSteps)) {
         Object.assign(row.metrics, await evaluate(cfg, engine, grader, tok, val, stopIds));
       }
-      const broken = Object.entries(row.metrics).filter(([k, v]) => k !== 'time' && !Number.isFinite(v));
-      if (broken.length > 0) {
-        throw new Error(
-          `${TRAIN_ERROR}: step ${step} diverged: ${broken.map(([k, v]) => `${k}=${v}`).join(', ')}. The last ` +
-            `complete checkpoint is ${lastCheckpoint?.dir ?? 'none'}; lower optim.actor_lr or optim.grad_clip and --resume.`,
-        );
-      }
+      checkDiverged(step, row.metrics, lastCheckpoint?.dir);
       metrics.append(row.metrics);
       lastMetrics = row.metrics;
       progress.update(step, row.metrics);
@@ -561,7 +557,10 @@ async function trainCritic(
   );
 }
 
-/** Token-weighted means of the per-mini-batch stats; keys `<prefix>/pg_loss`, ... (finite values only). */
+/**
+ * Token-weighted means of the per-mini-batch stats; keys `<prefix>/pg_loss`, ... A non-finite value
+ * makes its mean non-finite, so that the divergence check (divergence.ts) sees it.
+ */
 function aggregate(prefix: 'actor' | 'critic', stats: TrainStats[]): Record<string, number> {
   if (stats.length === 0) return {};
   const keys: [keyof TrainStats, string][] =
@@ -586,14 +585,13 @@ function aggregate(prefix: 'actor' | 'critic', stats: TrainStats[]): Record<stri
     let w = 0;
     for (const st of stats) {
       const v = st[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (typeof v !== 'number') continue;
       s += v * Math.max(1, st.numTokens);
       w += Math.max(1, st.numTokens);
     }
     if (w > 0) out[`${prefix}/${name}`] = s / w;
   }
-  const lr = stats[stats.length - 1].lr;
-  if (Number.isFinite(lr)) out[`${prefix}/lr`] = lr;
+  out[`${prefix}/lr`] = stats[stats.length - 1].lr;
   return out;
 }
 
