@@ -141,6 +141,11 @@ export class EngineClient {
     const child = spawn(python, args, {
       env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C or `timeout`'s SIGTERM to the controller's group must not
+      // reach the engine, the controller owns shutdown (it finishes the step and saves first). The engine
+      // still dies with the controller: it exits on the socket's EOF or a failed heartbeat (server.py),
+      // and the 'exit' hook above SIGKILLs it.
+      detached: true,
     });
     trackChild(child);
     // listened to from the spawn on, so an exit between the ready line and the constructor is not lost
