@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .argument('[config]', 'YAML config (e.g. configs/zero.yaml); optional with --resume')
     .option(
       '--set <key=value>',
-      'override one config key, typed by the schema (repeatable), e.g. --set algo.kl.coef=0.001',
+      'override one config key, typed by the schema (repeatable; a key set twice: the last wins), e.g. --set algo.kl.coef=0.001',
       collect,
       [],
     )
