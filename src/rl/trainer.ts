@@ -54,6 +54,7 @@ import { createProgress, type StepProgress } from './progress.ts';
 import { describePromptSet, loadPromptSet, type PromptItem, type PromptSet } from './prompt-set.ts';
 import { createGrader, type GradeResult, type RewardGrader } from './reward.ts';
 import { samplingSeed, shuffled } from './seeds.ts';
+import { checkEnoughPrompts } from './start-checks.ts';
 import { startEngine } from './start-engine.ts';
 import { evaluate, loadValSet } from './validate.ts';
 import { warmUp } from './warmup.ts';
@@ -127,6 +128,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     limit: cfg.data.max_problems,
   });
   log(describePromptSet(cfg.data.train, data, cfg.rollout.max_prompt_tokens));
+  checkEnoughPrompts(cfg, data, hooks.configFile ?? join(runDir, 'config.yaml'));
   const val = cfg.eval.every > 0 && cfg.data.val !== null ? await loadValSet(cfg, tok) : null;
   const stopIds = resolveStopIds(cfg, tok);
   const totalSteps = totalStepsOf(cfg, data.items.length);
