@@ -523,7 +523,10 @@ const ENGINE = z
       .min(1)
       .nullable()
       .default(null)
-      .describe('torch threads on CPU. null: the engine decides.'),
+      .describe(
+        'torch threads on CPU. null: picked from the cores free when the engine starts (a busy machine is ' +
+          'said on stderr: multi-threaded torch on busy cores can be ~10x slower).',
+      ),
     nproc: z
       .int()
       .min(1)
