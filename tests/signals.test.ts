@@ -22,13 +22,14 @@ import { EXIT_INTERRUPTED, EXIT_TERMINATED } from '../src/cli/commands/train.ts'
 import { findLatestCheckpoint, readMetrics, SKIPPED_CHECKPOINT, verifyManifest } from '../src/run/index.ts';
 import { makeTinySetup, runCli, tinyConfigYaml } from './fixtures/train-setup.ts';
 
-/** Runs the CLI in its own process group and signals the group once `afterSteps` metrics rows exist. */
+/** Runs the CLI in its own process group and signals the group (or only the controller) once `afterSteps` metrics rows exist. */
 async function trainAndSignal(
   configFile: string,
   runDir: string,
   name: string,
   signals: NodeJS.Signals[],
   afterSteps = 2,
+  toGroup = true,
 ) {
   let pid = 0;
   let sent = false;
@@ -36,7 +37,8 @@ async function trainAndSignal(
     if (pid !== 0 && !sent && readMetrics(join(runDir, 'metrics.jsonl')).rows.length >= afterSteps) {
       sent = true;
       // apart: two identical signals sent at once merge into one pending signal
-      for (const [i, sig] of signals.entries()) setTimeout(() => process.kill(-pid, sig), i * 500);
+      for (const [i, sig] of signals.entries())
+        setTimeout(() => process.kill(toGroup ? -pid : pid, sig), i * 500);
     }
   }, 20);
   const r = await runCli(['train', configFile, '--name', name, '--set', 'run.max_steps=200'], {
@@ -103,6 +105,16 @@ describe('Ctrl-C / SIGTERM to the process group', () => {
     assert.equal(r.code, EXIT_INTERRUPTED, r.stderr);
     assert.match(r.stderr, /SIGINT again: quitting now/);
     assert.equal(r.stdout, ''); // no result line: it did not finish the step
+    assert.deepEqual(enginesOf(r.pid), []);
+  });
+
+  test('SIGKILL of the controller alone: its engine (own process group) exits too', async () => {
+    const runDir = join(dir, 'runs', 'killed');
+    const r = await trainAndSignal(configFile, runDir, 'killed', ['SIGKILL'], 1, false);
+    assert.equal(r.signal, 'SIGKILL');
+    const deadline = Date.now() + 20_000; // socket EOF, or a failed heartbeat (every 2 s) mid-op
+    while (enginesOf(r.pid).length > 0 && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 200));
     assert.deepEqual(enginesOf(r.pid), []);
   });
 
