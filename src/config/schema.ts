@@ -3,6 +3,33 @@
 // Keys are snake_case as in the YAML files. Sections use `prefault({})` so that a missing section is
 // parsed (and gets its defaults) like an empty one.
 import { z } from 'zod';
+import { TRACKER_NAMES, WANDB_MODES } from '../run/trackers/tracker.ts';
+
+/** run.trackers and their settings (issue 19): where metrics rows go besides metrics.jsonl. */
+const TRACKER_FIELDS = {
+  trackers: z
+    .array(z.enum(TRACKER_NAMES))
+    .default(['tensorboard'])
+    .describe(
+      'Where each metrics row goes besides metrics.jsonl (always written, the source of truth): tensorboard ' +
+        '(events.out.tfevents.* in the run folder; `tensorboard --logdir <run.dir>`), wandb (Weights & Biases ' +
+        'through the Python `wandb` package, see run.wandb_mode). []: metrics.jsonl only.',
+    ),
+  wandb_project: z
+    .string()
+    .min(1)
+    .default('simplerl')
+    .describe(
+      'W&B project of the run (used when run.trackers has wandb); the W&B run name is the run folder name.',
+    ),
+  wandb_mode: z
+    .enum(WANDB_MODES)
+    .default('offline')
+    .describe(
+      'offline: W&B writes <run folder>/wandb/offline-run-*, uploaded later with `wandb sync DIR`, no network ' +
+        'needed; online: streamed to the W&B server (needs `wandb login` or WANDB_API_KEY).',
+    ),
+};
 
 const RUN = z
   .strictObject({
@@ -76,6 +103,7 @@ const RUN = z
       .describe(
         'Show a live progress bar with the key metrics on stderr (also prints in CI logs without a TTY).',
       ),
+    ...TRACKER_FIELDS,
   })
   .prefault({});
 

@@ -23,7 +23,7 @@ export interface FieldMapping {
   problem?: string;
   /**
    * Field of the gold answer; default `answer` (text after `####` when present, GSM8K), then
-   * `final_answer[0]` (OlympiadBench, `$` stripped), then `reward_model.ground_truth` (verl parquet
+   * `final_answer[0]` (OlympiadBench, outer `$` and a final full stop stripped), then `reward_model.ground_truth` (verl parquet
    * files), then the last `\boxed{}` of the solution field.
    */
   answer?: string;
@@ -157,7 +157,7 @@ function toProblem(row: unknown, fields: FieldMapping, fallbackId: string): Prob
   } else if (!fields.answer && Array.isArray(r.final_answer) && r.final_answer.length > 0) {
     answer = scalarText(r.final_answer[0], 'final_answer[0]')
       .trim()
-      .replace(/^\$+|\$+$/g, '')
+      .replace(/^\$+|\$+\.?$/g, '') // OlympiadBench: `$…$`, a few `$…$.`
       .trim();
   } else if (!fields.answer && pick(r, ['reward_model.ground_truth'])) {
     const truth = getPath(r, 'reward_model.ground_truth');

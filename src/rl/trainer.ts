@@ -30,6 +30,7 @@ import {
   writeCheckpoint,
   writeRollouts,
 } from '../run/index.ts';
+import { openTrackers } from '../run/trackers/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import {
   buildBatch,
@@ -188,7 +189,13 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
     throw err;
   }
-  const metrics = new MetricsWriter(paths.metrics);
+  const trackers = await openTrackers(cfg.run, runDir, { config: cfg, resumeStep: step }).catch(
+    async (err) => {
+      if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
+      throw err;
+    },
+  );
+  const metrics = new MetricsWriter(paths.metrics, trackers);
   let progress: StepProgress = createProgress(totalSteps, step, false);
   let lastCheckpoint = resumeFrom;
   let lastMetrics: MetricsRow | null = null;
@@ -243,7 +250,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     if (aborted && lastCheckpoint?.step !== step && step > 0) await saveCheckpoint();
   } finally {
     progress.stop();
-    metrics.close();
+    await metrics.close();
     await grader.close();
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
   }

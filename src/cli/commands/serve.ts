@@ -1,5 +1,6 @@
-// `simplerl serve MODEL_DIR`: an OpenAI-compatible /v1/completions endpoint over the engine.
+// `simplerl serve MODEL_DIR`: OpenAI-compatible /v1/completions and /v1/chat/completions over the engine.
 import type { Command } from 'commander';
+import { DEFAULT_SERVE_LIMITS, SERVE_LIMIT_FLAGS, type ServeLimits } from '../../sft/serve-limits.ts';
 import { closeOnSignal } from '../close-on-signal.ts';
 import { checkDevice, checkDtype, parsePort, parsePositiveInt } from '../options.ts';
 
@@ -7,11 +8,11 @@ import { checkDevice, checkDtype, parsePort, parsePositiveInt } from '../options
 export const SERVE_READY_LINE = 'SIMPLERL_SERVE_READY';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description(
       'serve a checkpoint (Hugging Face folder with tokenizer files) through an OpenAI-compatible endpoint: ' +
-        'POST /v1/completions, GET /v1/models. Used as the teacher of `simplerl distill`.',
+        'POST /v1/completions, POST /v1/chat/completions (both with stream), GET /v1/models. Used as the teacher of `simplerl distill`.',
     )
     .argument(
       '<model_dir>',
@@ -23,39 +24,47 @@ export function register(program: Command): void {
     .option('--served-model-name <name>', 'model name in /v1/models and requests (default: the folder name)')
     .option('--device <device>', 'engine device: auto | cpu | cuda', 'auto')
     .option('--threads <n>', 'torch threads on CPU', parsePositiveInt)
-    .option('--dtype <dtype>', 'auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16', 'auto')
-    .action(
-      async (
-        modelDir: string,
-        opts: {
-          port: number;
-          host: string;
-          allowRemote: boolean;
-          servedModelName?: string;
-          device: string;
-          threads?: number;
-          dtype: string;
+    .option('--dtype <dtype>', 'auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16', 'auto');
+  for (const [key, { flag, help }] of Object.entries(SERVE_LIMIT_FLAGS))
+    cmd.option(flag, help, parsePositiveInt, DEFAULT_SERVE_LIMITS[key as keyof ServeLimits]);
+  cmd.action(
+    async (
+      modelDir: string,
+      opts: {
+        port: number;
+        host: string;
+        allowRemote: boolean;
+        servedModelName?: string;
+        device: string;
+        threads?: number;
+        dtype: string;
+      } & ServeLimits,
+    ) => {
+      const { checkHost } = await import('../../util/net.ts');
+      checkHost(opts.host, opts.allowRemote, 'serve');
+      const device = checkDevice(opts.device);
+      const dtype = checkDtype(opts.dtype);
+      const { serveModel } = await import('../../sft/serve.ts');
+      const handle = await serveModel({
+        modelDir,
+        port: opts.port,
+        host: opts.host,
+        modelName: opts.servedModelName,
+        device,
+        threads: opts.threads,
+        dtype,
+        limits: {
+          maxBodyBytes: opts.maxBodyBytes,
+          maxRequestTokens: opts.maxRequestTokens,
+          maxQueuedTokens: opts.maxQueuedTokens,
+          maxBatchRows: opts.maxBatchRows,
         },
-      ) => {
-        const { checkHost } = await import('../../util/net.ts');
-        checkHost(opts.host, opts.allowRemote, 'serve');
-        const device = checkDevice(opts.device);
-        const dtype = checkDtype(opts.dtype);
-        const { serveModel } = await import('../../sft/serve.ts');
-        const handle = await serveModel({
-          modelDir,
-          port: opts.port,
-          host: opts.host,
-          modelName: opts.servedModelName,
-          device,
-          threads: opts.threads,
-          dtype,
-        });
-        process.stderr.write(
-          `simplerl serve: model "${handle.modelName}" at ${handle.url}/v1 (Ctrl-C stops)\n`,
-        );
-        process.stdout.write(`${SERVE_READY_LINE} ${handle.url}\n`);
-        await closeOnSignal(() => handle.close());
-      },
-    );
+      });
+      process.stderr.write(
+        `simplerl serve: model "${handle.modelName}" at ${handle.url}/v1 (Ctrl-C stops)\n`,
+      );
+      process.stdout.write(`${SERVE_READY_LINE} ${handle.url}\n`);
+      await closeOnSignal(() => handle.close());
+    },
+  );
 }
