@@ -81,11 +81,12 @@ const RUN = z
       ),
     keep_checkpoints: z
       .int()
-      .min(1)
+      .min(2)
       .nullable()
       .default(null)
       .describe(
-        'Keep only the last k checkpoints (older ones are deleted after a new one is complete). null: keep all.',
+        'Keep only the last k checkpoints (older ones are deleted after a new one is complete). null: keep all. ' +
+          'At least 2: a resume that finds the newest checkpoint damaged (manifest.json check) falls back to the one before.',
       ),
     log_rollouts: z
       .int()
@@ -561,7 +562,10 @@ const ENGINE = z
       .min(1)
       .nullable()
       .default(null)
-      .describe('torch threads on CPU. null: the engine decides.'),
+      .describe(
+        'torch threads on CPU. null: picked from the cores free when the engine starts (a busy machine is ' +
+          'said on stderr: multi-threaded torch on busy cores can be ~10x slower).',
+      ),
     nproc: z
       .int()
       .min(1)

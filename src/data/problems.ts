@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
+import { readUtf8Strict } from './utf8.ts';
 
 /** One maths problem with its gold answer. */
 export interface Problem {
@@ -189,7 +189,7 @@ interface RawRecord {
 }
 
 async function* jsonlRecords(path: string): AsyncGenerator<RawRecord> {
-  const text = await readFile(path, 'utf8');
+  const text = await readUtf8Strict(path, BAD_PROBLEM_LINE);
   const name = basename(path);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -211,8 +211,9 @@ async function* jsonlRecords(path: string): AsyncGenerator<RawRecord> {
 
 async function* jsonArrayRecords(path: string): AsyncGenerator<RawRecord> {
   let rows: unknown;
+  const text = await readUtf8Strict(path, BAD_PROBLEM_LINE);
   try {
-    rows = JSON.parse(await readFile(path, 'utf8'));
+    rows = JSON.parse(text);
   } catch (err) {
     throw new Error(`${BAD_PROBLEM_LINE}: ${path}: invalid JSON: ${(err as Error).message}`);
   }
