@@ -75,6 +75,15 @@ describe('configs/*.yaml', () => {
       assert.ok(cfg.algo.name, f);
     }
   });
+  test('demo.yaml resolves under every recipe (simplerl demo --algo NAME)', () => {
+    const file = join(configs, 'demo.yaml');
+    for (const recipe of RECIPE_NAMES) {
+      const sets = ['model.path=/m', 'data.train=/d', `algo.recipe=${recipe}`];
+      const c = resolveConfig(loadConfig(file, { sets }), file);
+      assert.equal(c.algo.recipe, recipe);
+      assert.equal(c.algo.kl.coef, 0);
+    }
+  });
   test('zoo.yaml holds the SimpleRL-Zoo values', () => {
     const file = join(configs, 'zoo.yaml');
     const c = resolveConfig(loadConfig(file, { sets: ['model.path=/m', 'data.train=/d'] }), file);
