@@ -259,3 +259,22 @@ def test_gspo_defaults_are_the_papers():
     a = get_loss("gspo").resolve({})
     assert (a["clip_eps"], a["clip_eps_high"], a["agg"]) == (3e-4, 4e-4, "seq-mean-token-mean")
     assert get_loss("gspo").resolve({"clip_eps": 0.1, "clip_eps_high": None})["clip_eps_high"] == 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_seq_mean_token_sum_norm_is_verl_formula(seed):
+    """verl agg_loss "seq-mean-token-sum-norm" on a padded [B, L] matrix is sum(loss * mask) / L. The
+    controller selects it as engine agg seq-mean-token-sum with loss_norm = L (src/rl/loss-aggs.ts); the
+    Dr. GRPO constant of loss_norm=constant (B × L with token-mean) is the same up to the factor B."""
+    b = make_batch(seed, num_seqs=5)
+    L = 12
+    loss = torch.randn(len(b["mask"]), generator=torch.Generator().manual_seed(seed))
+    padded, pmask, t = torch.zeros(5, L), torch.zeros(5, L), 0
+    for i, n in enumerate(b["resp_lens"].tolist()):
+        padded[i, :n], pmask[i, :n] = loss[t:t + n], b["mask"][t:t + n]
+        t += n
+    verl = float(torch.sum(torch.sum(padded * pmask, dim=-1)) / pmask.shape[-1])
+    ours = float(aggregate(loss, b["mask"], b["resp_lens"], "seq-mean-token-sum", float(L)))
+    assert math.isclose(ours, verl, rel_tol=1e-6, abs_tol=1e-7)
+    dr_grpo_constant = float(aggregate(loss, b["mask"], b["resp_lens"], "token-mean", float(5 * L)))
+    assert math.isclose(dr_grpo_constant * 5, verl, rel_tol=1e-6, abs_tol=1e-7)

@@ -78,7 +78,8 @@ export function resolveConfig(cfg: Config, file: string, opts: ResolveOptions = 
   }
   if (!isPpo && estimator === 'gae') {
     bad(
-      'algo.name=grpo with algo.estimator=gae: GAE needs a critic, which grpo does not train. Fix: algo.name=ppo.',
+      'algo.name=grpo with algo.estimator=gae: GAE needs a critic, which grpo does not train. Fix: algo.name=ppo, ' +
+        'or --set algo.estimator=grpo (configs/zero.yaml names gae), or start from configs/zoo.yaml.',
     );
   }
   if (!isPpo && cfg.model.critic_path !== null) {
