@@ -11,15 +11,22 @@ export async function scorePhase(ctx: StepContext, drawn: Drawn): Promise<Scored
   const seqs = { ids: batch.ids, offsets: batch.offsets, promptLens: batch.promptLens };
   const temperature = cfg.rollout.temperature > 0 ? cfg.rollout.temperature : 1;
   const microBatchTokens = cfg.optim.micro_batch_tokens;
+  // dynamic sampling can leave no group at all (every round uniform): nothing to score
+  const isEmpty = r.picked.length === 0;
   const logprobsOf = async (role: 'policy' | 'ref') =>
-    (await engine.forward(seqs, { role, outputs: ['logprobs'], temperature, microBatchTokens })).logprobs!;
+    isEmpty
+      ? new Float32Array(0)
+      : (await engine.forward(seqs, { role, outputs: ['logprobs'], temperature, microBatchTokens }))
+          .logprobs!;
   const trainerLogprobs = a.recompute_logprobs || a.tis_cap !== null ? await logprobsOf('policy') : null;
   const useRef = a.kl.coef > 0 || a.kl.adaptive !== null;
   const refLogprobs = useRef ? await logprobsOf('ref') : null;
   const values =
-    a.name === 'ppo'
-      ? (await engine.forward(seqs, { role: 'critic', outputs: ['values'], microBatchTokens })).values!
-      : null;
+    a.name !== 'ppo'
+      ? null
+      : isEmpty
+        ? new Float32Array(0)
+        : (await engine.forward(seqs, { role: 'critic', outputs: ['values'], microBatchTokens })).values!;
   const overlong = overlongPenalties(ctx, drawn);
   return {
     batch,
