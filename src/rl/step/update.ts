@@ -49,7 +49,8 @@ export function policyLossName(ctx: StepContext): 'ppo' | 'grpo' | 'gspo' {
   return ctx.cfg.algo.policy_loss ?? ctx.cfg.algo.name;
 }
 
-function lossArgs(ctx: StepContext, klCoef: number, agg: string): Record<string, unknown> {
+/** The policy loss's loss_args: GSPO gets algo.gspo_clip*, the token-ratio losses algo.clip* and dual_clip. */
+export function lossArgs(ctx: StepContext, klCoef: number, agg: string): Record<string, unknown> {
   const a = ctx.cfg.algo;
   const kl = { kl_coef: a.kl.in === 'loss' ? klCoef : 0, kl_estimator: a.kl.estimator };
   const common = { ...kl, entropy_coef: a.entropy_coef, agg };
