@@ -41,6 +41,7 @@ import {
   selectSamples,
 } from './batch.ts';
 import { computeAdvantages } from './estimators.ts';
+import { loraLoads } from './lora-load.ts';
 import {
   createKlController,
   type KlController,
@@ -274,6 +275,7 @@ async function loadRoles(
   const from = (role: string, base: string) => (resumeFrom ? join(resumeFrom.dir, role) : base);
   const resumeOpt = (role: string) =>
     resumeFrom ? { resumeOptimizer: join(resumeFrom.dir, role, 'optimizer.pt') } : {};
+  const lora = loraLoads(cfg, resumeFrom?.dir ?? null);
   await engine.load({
     role: 'policy',
     path: from('policy', cfg.model.path),
@@ -281,8 +283,9 @@ async function loadRoles(
     optim: optim(o.actor_lr),
     gradCheckpointing: o.grad_checkpointing,
     ...resumeOpt('policy'),
+    ...lora.policy,
   });
-  if (useRef) await engine.load({ role: 'ref', path: cfg.model.ref_path, dtype: cfg.model.dtype });
+  if (useRef) await engine.load(lora.ref ?? { role: 'ref', path: cfg.model.ref_path, dtype: cfg.model.dtype });
   if (cfg.algo.name === 'ppo') {
     await engine.load({
       role: 'critic',
@@ -292,6 +295,7 @@ async function loadRoles(
       optim: optim(o.critic_lr),
       gradCheckpointing: o.grad_checkpointing,
       ...resumeOpt('critic'),
+      ...lora.critic,
     });
   }
 }

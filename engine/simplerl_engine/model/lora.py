@@ -137,7 +137,7 @@ def merged(model: nn.Module, mode: str = "copy"):
         else:
             deltas.append(m.delta())
             m.weight.add_(deltas[-1])
-            m.merged_weight = m.weight
+            m.merged_weight = m.weight.detach()  # a plain view: assigning the Parameter would register it
     try:
         yield
     finally:
