@@ -41,7 +41,6 @@ import {
   selectSamples,
 } from './batch.ts';
 import { computeAdvantages } from './estimators.ts';
-import { loraLoads } from './lora-load.ts';
 import {
   createKlController,
   type KlController,
@@ -50,6 +49,7 @@ import {
   klPerToken,
   placeOutcomeRewards,
 } from './kl.ts';
+import { loraLoads } from './lora-load.ts';
 import { createProgress, type StepProgress } from './progress.ts';
 import { describePromptSet, loadPromptSet, type PromptItem, type PromptSet } from './prompt-set.ts';
 import { createGrader, type GradeResult, type RewardGrader } from './reward.ts';
@@ -285,7 +285,8 @@ async function loadRoles(
     ...resumeOpt('policy'),
     ...lora.policy,
   });
-  if (useRef) await engine.load(lora.ref ?? { role: 'ref', path: cfg.model.ref_path, dtype: cfg.model.dtype });
+  if (useRef)
+    await engine.load(lora.ref ?? { role: 'ref', path: cfg.model.ref_path, dtype: cfg.model.dtype });
   if (cfg.algo.name === 'ppo') {
     await engine.load({
       role: 'critic',
