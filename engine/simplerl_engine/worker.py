@@ -158,6 +158,8 @@ class Worker:
                                 device=self.device, seed=seed)
         if lora_args is not None:
             attach_lora(model, lora_args, adapter_path, seed, adapter_dtype)  # frozen base, trainable adapters
+            if lora_args.dropout > 0:
+                torch.manual_seed(seed)  # dropout masks come from the global RNG, seeded at random per process
             if opt_args is None:
                 model.requires_grad_(False)
         else:

@@ -151,3 +151,17 @@ def test_ref_cannot_take_lora_and_base_of_needs_a_lora_role():
         w.call("load", {"role": "ref", "config": TINY, "lora": LORA}, {})
     with pytest.raises(BadRequest, match="args.merged needs a role with LoRA"):
         w.call("save", {"role": "policy", "path": "/tmp/x", "merged": True}, {})
+
+
+def test_two_processes_draw_the_same_dropout_masks():
+    """torch seeds its global RNG at random in each process: `load` seeds it for LoRA dropout."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; sys.path[:0] = ['engine', 'engine/tests']; from test_lora import *; "
+            "w = new_worker(); print(w.call('train', {'role': 'policy', 'loss': 'ppo'}, arrays_for('ppo', make_batch(1)))[0]['loss'], "
+            "w.call('train', {'role': 'policy', 'loss': 'ppo'}, arrays_for('ppo', make_batch(2)))[0]['loss'])")
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120) for _ in range(2)]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
