@@ -2,6 +2,7 @@
 the adapters off, merged weights for `generate`, and `save` as a PEFT adapter or a merged HF folder."""
 
 import os
+from contextlib import nullcontext
 
 import torch
 from torch import nn
@@ -15,7 +16,9 @@ from .roles import Role, Roles
 from .weights import save_pretrained
 
 LORA_FIELDS = ("rank", "alpha", "dropout", "target_modules", "adapter_path")
-GENERATE_MERGE_MODE = "copy"  # bench/lora_merge.py: the merged copy beats merge + unmerge in place, and is exact
+# bench/lora_step.py --merge-bench (bench/RESULTS.md ## LoRA): a merged copy per layer is as fast as merging in
+# place and back (faster on SmolLM2-135M), and exact (in place leaves the base off by rounding)
+GENERATE_MERGE_MODE = "copy"
 
 
 def parse_lora(d: dict) -> tuple[LoraArgs, str | None]:
@@ -57,8 +60,6 @@ def base_view(roles: Roles, name: str, of: str) -> Role:
 
 def generation_weights(role: Role):
     """Context for `generate`: the adapters merged into the weights (nothing for a plain role or a base view)."""
-    from contextlib import nullcontext
-
     if role.lora is None or role.base_of is not None:
         return nullcontext()
     return merged(role.model, GENERATE_MERGE_MODE)

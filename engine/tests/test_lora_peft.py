@@ -1,6 +1,6 @@
 """Our LoRA against PEFT (the reference, from PyPI): PEFT loads the adapter our engine saved onto the
 transformers base and gives our logits; our merged export equals PEFT's merge_and_unload; and we load
-an adapter that PEFT itself wrote. Trained adapters (a few SGD-free AdamW steps at a high lr), so B ≠ 0."""
+an adapter that PEFT itself wrote. The adapters are trained first (three AdamW steps at a high lr), so B ≠ 0."""
 
 import json
 import os

@@ -100,6 +100,10 @@ export interface LoadResult {
   numParams: number;
   /** Parameters the optimiser updates (the adapters with LoRA; 0 for a frozen role). */
   numTrainableParams: number;
+  /** The role carries LoRA adapters. */
+  lora: boolean;
+  /** For a reference loaded with baseOf: the LoRA role whose base it is. */
+  baseOf: Role | null;
   config: Record<string, unknown>;
   dtype: string;
   device: string;
