@@ -35,6 +35,7 @@ from .optim import Optimizer
 from .roles import Role
 from .shard import all_gather_objects, merge_ragged, split_balanced, take_seqs
 from .train import PER_TOKEN
+from .weights import save_pretrained
 from .worker import Args, Worker
 
 TRAIN_ARRAYS = ("ids", "offsets", "prompt_lens", "mask", *PER_TOKEN)
@@ -65,7 +66,10 @@ class DistWorker(Worker):
         else:  # the optimiser state is loaded after sharding, from its sharded format
             result, out = super().op_load(Args("load", {k: v for k, v in a.args.items() if k != "resume_optimizer"}), arrays)
         role: Role = self.roles[a.args["role"]]
-        self.generation_copies.pop(role.name, None)
+        for name in [n for n in self.generation_copies if n not in self.roles or n == role.name]:
+            self.generation_copies.pop(name)
+        if role.base_of is not None:
+            return result, out  # a view of a role that is sharded already
         opt_args = role.optim.args if role.optim is not None else None
         role.optim = None  # it references the full parameters: let them go once sharded
         shard_model(role.model, self.device, bf16_compute=role.is_autocast)
@@ -147,7 +151,8 @@ class DistWorker(Worker):
         copy = self.generation_copies.get(role.name)
         if copy is None:
             dtype = torch.bfloat16 if role.is_autocast else role.dtype
-            copy = self.generation_copies[role.name] = GenerationCopy(role.model, dtype, self.device)
+            scaling = role.lora.scaling if role.lora is not None and role.base_of is None else None
+            copy = self.generation_copies[role.name] = GenerationCopy(role.model, dtype, self.device, lora_scaling=scaling)
         version = (id(role), role.optim.num_steps if role.optim is not None else 0)
         if copy.refresh(role.model, version):
             s = self.op_times.setdefault("refresh_weights", {"count": 0, "seconds": 0.0, "bytes": copy.num_bytes})
@@ -219,20 +224,18 @@ class DistWorker(Worker):
         role = self._role_or_none(a.args.get("role"))
         if role is None or not is_sharded(role.model):
             return super().op_save(a, arrays)
-        from .weights import save_pretrained
-
-        path = os.path.abspath(a.get("path", str))
-        with_optim = a.get("optimizer", bool, False)
-        a.get("role", str)
-        a.done()
-        if with_optim and role.optim is None:
-            raise BadRequest(f"save: args.optimizer is true but role {role.name!r} has no optimiser")
-        state = full_state_dict_on_cpu(role.model, keep=dist.is_main())  # collective
+        role, path, with_optim, is_merged = self._save_args(a)
         tmp = f"{path}.tmp-dist"  # one name on every rank: DCP writes each rank's shards into it
         if dist.is_main():
             shutil.rmtree(tmp, ignore_errors=True)
-            save_pretrained(plain_model_from(role.model, state), tmp)
-        del state
+            os.makedirs(tmp)
+        if role.lora is not None:
+            self._write_weights(role, tmp, is_merged, keep=dist.is_main())  # collective
+        else:
+            state = full_state_dict_on_cpu(role.model, keep=dist.is_main())  # collective
+            if dist.is_main():
+                save_pretrained(plain_model_from(role.model, state), tmp)
+            del state
         _barrier()
         if with_optim:
             save_sharded_optimizer(role, tmp)  # collective; optimizer.pt (rank 0) names the DCP folder

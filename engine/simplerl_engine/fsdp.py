@@ -57,7 +57,7 @@ class GenerationCopy:
     every rank. Refreshed from the shards in memory (one all-gather per parameter, no files) when the
     role's weights changed since the last refresh."""
 
-    def __init__(self, sharded: nn.Module, dtype: torch.dtype, device: torch.device):
+    def __init__(self, sharded: nn.Module, dtype: torch.dtype, device: torch.device, lora_scaling: float | None = None):
         cfg = sharded.config
         with torch.device("meta"):
             plain = ValueModel(cfg) if isinstance(sharded, ValueModel) else CausalLM(cfg)
@@ -66,6 +66,7 @@ class GenerationCopy:
         if isinstance(plain, CausalLM):
             plain.tie_weights()
         self.model = plain.eval().requires_grad_(False)
+        self.lora_scaling = lora_scaling  # LoRA role: its adapters are merged into the copy (None: skipped)
         self.version = None
         self.last_refresh_s = 0.0
 
@@ -80,8 +81,18 @@ class GenerationCopy:
             return False
         t0 = time.perf_counter()
         params = dict(self.model.named_parameters())
+        adapters = {}
         for name, full in full_tensors(sharded):
-            params[name].copy_(full)
+            if ".lora_" in name:
+                adapters[name] = full
+            else:
+                params[name].copy_(full)
+        if self.lora_scaling is not None:
+            for name, a in adapters.items():
+                if name.endswith(".lora_A.weight"):
+                    prefix = name.removesuffix(".lora_A.weight")
+                    w = params[f"{prefix}.weight"]
+                    w.add_((adapters[f"{prefix}.lora_B.weight"] @ a * self.lora_scaling).to(w.dtype))
         self.version = version
         self.last_refresh_s = time.perf_counter() - t0
         return True

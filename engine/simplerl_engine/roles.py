@@ -1,12 +1,13 @@
 """The loaded models, one per role, with their dtype, device, autocast and optimiser."""
 
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from .errors import BadRequest, NotLoaded
+from .model.lora import LoraArgs, adapters_disabled
 from .optim import Optimizer
 
 ROLES = ("policy", "ref", "critic")
@@ -24,13 +25,29 @@ class Role:
     is_autocast: bool  # bf16 autocast around compute (CUDA with fp32 master weights)
     optim: Optimizer | None = None
     grad_checkpointing: bool = False
+    lora: LoraArgs | None = None  # the model carries LoRA adapters (model/lora.py)
+    base_path: str | None = None  # the folder the base weights came from (adapter_config.json names it)
+    base_of: str | None = None  # a reference sharing this role's module, adapters disabled (`load` base_of)
 
     @property
     def num_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
+    @property
+    def num_trainable_params(self) -> int:
+        return sum(p.numel() for p in self.model.parameters() if p.requires_grad) if self.optim else 0
+
     def autocast(self):
         return torch.autocast("cuda", dtype=torch.bfloat16) if self.is_autocast else nullcontext()
+
+    def compute(self):
+        """Context of every model call: autocast, and the adapters off for a role that is another
+        role's base (the LoRA reference)."""
+        stack = ExitStack()
+        stack.enter_context(self.autocast())
+        if self.base_of is not None:
+            stack.enter_context(adapters_disabled(self.model))
+        return stack
 
 
 def check_role(name, trainable: bool = False) -> str:

@@ -22,7 +22,7 @@ def model_outputs(role: Role, mb: SeqBatch, *, logprobs=False, entropy=False, va
     kw = {} if micro_batch_tokens is None else {"micro_batch_tokens": micro_batch_tokens}
     ids, offsets, prompt_lens = mb.ids, mb.offsets, mb.prompt_lens
     out = {}
-    with role.autocast():
+    with role.compute():
         if logprobs or entropy:
             lp, ent = token_logprobs(role.model, ids, offsets, prompt_lens, temperature=temperature,
                                      with_entropy=entropy, **kw)

@@ -104,10 +104,24 @@ class Worker:
         }, {}
 
     def op_load(self, a: Args, arrays):
+        from .lora_role import base_view
+
+        name = check_role(a.get("role", str))
+        base_of = a.get("base_of", str, None)
+        if base_of is None:
+            return self._load_model(name, a)
+        a.done()
+        if name != "ref":
+            raise BadRequest(f"load: args.base_of is only for role 'ref' (got role {name!r})")
+        self.roles.pop(name, None)
+        role = self.roles[name] = base_view(self.roles, name, check_role(base_of, trainable=True))
+        return self._load_result(role), {}
+
+    def _load_model(self, name: str, a: Args):
+        from .lora_role import attach_lora, parse_lora
         from .model.config import ModelConfig
         from .weights import build_model, load_pretrained
 
-        name = check_role(a.get("role", str))
         path = a.get("path", str, None)
         config = a.get("config", dict, None)
         seed = a.get("seed", int, 0)
@@ -116,17 +130,24 @@ class Worker:
         resume = a.get("resume_optimizer", str, None)
         dtype_arg = a.get("dtype", str, "auto")
         head_init = a.get("value_head_from", str, "zeros")
+        lora = a.get("lora", dict, None)
         a.done()
         if (path is None) == (config is None):
-            raise BadRequest("load: give exactly one of args.path (a Hugging Face folder) or args.config")
+            raise BadRequest("load: give exactly one of args.path (a Hugging Face folder), args.config or args.base_of")
         if optim is not None and name == "ref":
             raise BadRequest("load: args.optim is not allowed for role 'ref' (it never trains)")
         if resume is not None and optim is None:
             raise BadRequest("load: args.resume_optimizer needs args.optim")
+        if lora is not None and name == "ref":
+            raise BadRequest("load: args.lora is not for role 'ref' (load it with args.base_of 'policy' instead)")
+        lora_args, adapter_path = parse_lora(lora) if lora is not None else (None, None)
         opt_args = OptimArgs.parse(optim) if optim is not None else None
         dtype, is_autocast = resolve_dtype(dtype_arg, self.device, trains=optim is not None)
+        adapter_dtype = dtype
+        if lora_args is not None and is_autocast and dtype_arg == "auto":
+            dtype = torch.bfloat16  # LoRA on CUDA: a frozen bf16 base, fp32 adapters under bf16 autocast
         value_head = name == "critic"
-        self.roles.pop(name, None)  # free the old weights before the new ones arrive
+        self._unload(name)  # free the old weights before the new ones arrive
         if path is not None:
             if not os.path.isdir(path):
                 raise BadRequest(f"load: args.path {path!r} is not a directory")
@@ -135,12 +156,20 @@ class Worker:
         else:
             model = build_model(ModelConfig.from_hf(config), value_head=value_head, dtype=dtype,
                                 device=self.device, seed=seed)
-        model.requires_grad_(opt_args is not None)
+        if lora_args is not None:
+            attach_lora(model, lora_args, adapter_path, seed, adapter_dtype)  # frozen base, trainable adapters
+            if lora_args.dropout > 0:
+                torch.manual_seed(seed)  # dropout masks come from the global RNG, seeded at random per process
+            if opt_args is None:
+                model.requires_grad_(False)
+        else:
+            model.requires_grad_(opt_args is not None)
         set_grad_checkpointing(model, grad_ckpt)
         model.train(opt_args is not None)
-        role = Role(name, model, _hf_config(model), self.device, dtype, is_autocast, None, grad_ckpt)
+        role = Role(name, model, _hf_config(model), self.device, dtype, is_autocast, None, grad_ckpt,
+                    lora=lora_args, base_path=os.path.abspath(path) if path is not None else None)
         if opt_args is not None:
-            role.optim = Optimizer(model, opt_args)
+            role.optim = Optimizer(model, opt_args)  # over the trainable parameters only
             if resume is not None:
                 state = torch.load(resume, map_location=self.device, weights_only=True)
                 if state.get("format") == "dcp":  # written by N > 1 ranks: resharded to this process
@@ -151,11 +180,22 @@ class Worker:
                     role.optim.load_state_dict(state)
                     _set_rng_state(state.get("rng"))
         self.roles[name] = role
-        return {"num_params": role.num_params, "config": role.config, "dtype": str(dtype).removeprefix("torch."),
-                "device": str(self.device)}, {}
+        return self._load_result(role), {}
+
+    def _unload(self, name: str) -> None:
+        """Frees a role; a reference that is a view of it goes too (load it again after this one)."""
+        self.roles.pop(name, None)
+        for other in [r.name for r in self.roles.values() if r.base_of == name]:
+            self.roles.pop(other)
+
+    def _load_result(self, role: Role) -> dict:
+        return {"num_params": role.num_params, "num_trainable_params": role.num_trainable_params,
+                "config": role.config, "dtype": str(role.dtype).removeprefix("torch."), "device": str(self.device),
+                "lora": role.lora is not None, "base_of": role.base_of}
 
     def op_generate(self, a: Args, arrays):
         from .generate import generate
+        from .lora_role import generation_weights
 
         role = self.roles.get_loaded(a.get("role", str, "policy"))
         n = a.get("n", int, 1)
@@ -181,7 +221,7 @@ class Worker:
         prompts = [batch.ids[o0:o1].tolist() for o0, o1 in zip(batch.offsets[:-1].tolist(), batch.offsets[1:].tolist())]
         t0 = time.perf_counter()
         role.model.eval()
-        with torch.inference_mode(), role.autocast():
+        with torch.inference_mode(), role.compute(), generation_weights(role):
             out = generate(role.model, prompts, n=n, temperature=temperature, top_p=top_p, top_k=top_k,
                            max_new_tokens=max_new_tokens, stop_ids=stop_ids, seeds=seeds, max_rows_per_wave=max_rows_per_wave)
         role.model.train(role.optim is not None)
@@ -248,20 +288,13 @@ class Worker:
                           micro_batch_tokens=mbt, step=step), {}
 
     def op_save(self, a: Args, arrays):
-        from .weights import save_pretrained
-
-        role = self.roles.get_loaded(a.get("role", str))
-        path = os.path.abspath(a.get("path", str))
-        with_optim = a.get("optimizer", bool, False)
-        a.done()
-        if with_optim and role.optim is None:
-            raise BadRequest(f"save: args.optimizer is true but role {role.name!r} has no optimiser")
+        role, path, with_optim, is_merged = self._save_args(a)
         if not dist.is_main():
             return {"path": path, "bytes": 0}, {}
         tmp = f"{path}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        save_pretrained(role.model, tmp)
+        self._write_weights(role, tmp, is_merged)
         if with_optim:
             torch.save({**role.optim.state_dict(), "rng": _rng_state()}, os.path.join(tmp, OPTIMIZER_FILE))
         nbytes = sum(os.path.getsize(os.path.join(tmp, f)) for f in os.listdir(tmp))
@@ -272,6 +305,31 @@ class Worker:
         shutil.rmtree(old, ignore_errors=True)
         return {"path": path, "bytes": nbytes}, {}
 
+    def _save_args(self, a: Args) -> tuple[Role, str, bool, bool]:
+        role = self.roles.get_loaded(a.get("role", str))
+        path = os.path.abspath(a.get("path", str))
+        with_optim = a.get("optimizer", bool, False)
+        is_merged = a.get("merged", bool, False)
+        a.done()
+        if with_optim and role.optim is None:
+            raise BadRequest(f"save: args.optimizer is true but role {role.name!r} has no optimiser")
+        if is_merged and role.lora is None:
+            raise BadRequest(f"save: args.merged needs a role with LoRA adapters; {role.name!r} has none")
+        if role.base_of is not None:
+            raise BadRequest(f"save: role {role.name!r} is the base of {role.base_of!r}: save that role's base folder instead")
+        return role, path, with_optim, is_merged
+
+    @staticmethod
+    def _write_weights(role: Role, folder: str, is_merged: bool, keep: bool = True) -> None:
+        """A Hugging Face folder, or for a LoRA role its PEFT adapter (is_merged: the merged model)."""
+        from .lora_role import write_lora_role
+        from .weights import save_pretrained
+
+        if role.lora is not None:
+            write_lora_role(role, folder, is_merged=is_merged, keep=keep)
+        else:
+            save_pretrained(role.model, folder)
+
     def op_stats(self, a: Args, arrays):
         a.done()
         cuda = self.device.type == "cuda"
@@ -280,7 +338,7 @@ class Worker:
             "memory_allocated": torch.cuda.memory_allocated(self.device) if cuda else 0,
             "memory_peak": torch.cuda.max_memory_allocated(self.device) if cuda else 0,
             "rss_bytes": _rss_bytes(),
-            "roles": {r.name: {"num_params": r.num_params, "dtype": str(r.dtype).removeprefix("torch."),
+            "roles": {r.name: {"num_params": r.num_params, "num_trainable_params": r.num_trainable_params, "dtype": str(r.dtype).removeprefix("torch."),
                                "optimizer_steps": r.optim.num_steps if r.optim else 0} for r in self.roles.values()},
             "ops": {k: dict(v) for k, v in self.op_times.items()},
         }, {}
@@ -305,9 +363,10 @@ def _user_errors() -> tuple:
     from .forward import ForwardError
     from .generate import GenerateError
     from .model.config import ConfigError
+    from .model.lora import LoraError
     from .weights import WeightsError
 
-    return (ConfigError, ForwardError, GenerateError, WeightsError, FileNotFoundError)
+    return (ConfigError, ForwardError, GenerateError, LoraError, WeightsError, FileNotFoundError)
 
 
 def _vocab(role: Role) -> int | None:

@@ -109,6 +109,60 @@ const RUN = z
   })
   .prefault({});
 
+/** Trainable low-rank adapters instead of all the weights (issue 20); off while rank is 0. */
+export const LORA_TARGETS = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+] as const;
+
+const LORA = z
+  .strictObject({
+    rank: z
+      .int()
+      .min(0)
+      .max(4096)
+      .default(0)
+      .describe(
+        'LoRA rank r (Hu et al. 2021): train adapters ΔW = (alpha/r)·B·A on model.lora.target_modules of a frozen ' +
+          'base instead of all weights. 0: off (full fine-tuning). With LoRA the reference policy is the same base ' +
+          'with the adapters off (no second copy) when model.ref_path is null, the PPO critic gets its own adapters ' +
+          'and a trained value head, checkpoints hold PEFT adapters (`simplerl export --merge` writes a full model), ' +
+          'and optim.actor_lr must be ~10-100× the full fine-tuning lr. Typical 8-64; verl runs Qwen2.5 GRPO at 32-64.',
+      ),
+    alpha: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'LoRA alpha: the adapter output is scaled by alpha / rank. null: 2 × rank (scale 2). Changing rank at a ' +
+          'fixed alpha changes the effective learning rate.',
+      ),
+    dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe(
+        "Dropout on the adapters' input while training (PEFT lora_dropout), 0 ≤ p < 1. 0: none (PEFT examples " +
+          'use 0.05-0.1 for SFT; RL recipes usually 0).',
+      ),
+    target_modules: z
+      .array(z.enum(LORA_TARGETS))
+      .min(1)
+      .default([...LORA_TARGETS])
+      .describe(
+        'Linear projections of each decoder layer that get adapters. Default: all attention (q, k, v, o) and MLP ' +
+          '(gate, up, down) projections, as QLoRA recommends. Embeddings, lm_head and norms stay frozen.',
+      ),
+  })
+  .prefault({});
+
 const MODEL = z
   .strictObject({
     path: z
@@ -156,6 +210,7 @@ const MODEL = z
           'literal string containing {input}. Original v0: qwen25-math-cot; v1 (Zoo): qwen-boxed for general ' +
           'base models. Fed as a raw string: no chat template on top.',
       ),
+    lora: LORA,
   })
   .prefault({});
 

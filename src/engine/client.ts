@@ -279,6 +279,8 @@ export class EngineClient {
       optim: mapKeys(a.optim as Record<string, unknown> | undefined, snake),
       grad_checkpointing: a.gradCheckpointing,
       resume_optimizer: a.resumeOptimizer,
+      lora: mapKeys(a.lora as Record<string, unknown> | undefined, snake),
+      base_of: a.baseOf,
     });
     return { ...camelKeys(result), config: result.config } as unknown as LoadResult;
   }
@@ -352,7 +354,8 @@ export class EngineClient {
   }
 
   async save(a: SaveArgs): Promise<{ path: string; bytes: number }> {
-    return (await this.call('save', { role: a.role, path: a.path, optimizer: a.optimizer })).result as {
+    const args = { role: a.role, path: a.path, optimizer: a.optimizer, merged: a.merged };
+    return (await this.call('save', args)).result as {
       path: string;
       bytes: number;
     };
@@ -370,6 +373,8 @@ export class EngineClient {
       this.socket.end();
     }
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    // an unref'd child lets the event loop end before a slow exit (or the kill) is seen: node exits 13
+    this.child.ref();
     await this.exited;
     clearTimeout(timer);
   }

@@ -86,10 +86,31 @@ export interface LoadArgs {
   gradCheckpointing?: boolean;
   /** optimizer.pt written by save({ optimizer: true }). */
   resumeOptimizer?: string;
+  /** LoRA adapters on a frozen base (policy, critic); PROTOCOL.md `load`. */
+  lora?: LoraArgs;
+  /** Role ref only, instead of path/config: the base of this LoRA role (its module, adapters off). */
+  baseOf?: Role;
+}
+
+export interface LoraArgs {
+  rank: number;
+  /** The adapters' output is scaled by alpha / rank. */
+  alpha: number;
+  dropout?: number;
+  /** Default: q, k, v, o, gate, up and down projections. */
+  targetModules?: string[];
+  /** A PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to start from. */
+  adapterPath?: string;
 }
 
 export interface LoadResult {
   numParams: number;
+  /** Parameters the optimiser updates (the adapters with LoRA; 0 for a frozen role). */
+  numTrainableParams: number;
+  /** The role carries LoRA adapters. */
+  lora: boolean;
+  /** For a reference loaded with baseOf: the LoRA role whose base it is. */
+  baseOf: Role | null;
   config: Record<string, unknown>;
   dtype: string;
   device: string;
@@ -183,4 +204,6 @@ export interface SaveArgs {
   role: Role;
   path: string;
   optimizer?: boolean;
+  /** LoRA role: a full Hugging Face folder with the adapters merged, instead of the PEFT adapter. */
+  merged?: boolean;
 }

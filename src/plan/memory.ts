@@ -40,6 +40,7 @@
  * logits are smaller than 4 B/param / N) and the prefill's transient activations (one decoder layer
  * of ≤ 16384 prompt tokens at a time).
  */
+import { applyLora, type LoraShape } from './lora.ts';
 
 export interface ModelShape {
   vocabSize: number;
@@ -75,6 +76,8 @@ export interface PlanSettings {
   maxRowsPerWave?: number | null;
   /** fp32 logits per chunk of the log-prob pass; default: the engine's rule (`logitsChunkElemsFor`). */
   logitsChunkElems?: number;
+  /** LoRA adapters instead of full fine-tuning (src/plan/lora.ts); null/absent: full fine-tuning. */
+  lora?: LoraShape | null;
 }
 
 export interface MemoryLine {
@@ -406,6 +409,7 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
     });
   }
 
+  if (s.lora) applyLora(m, s, s.lora, { resident, generation, training });
   const sum = (lines: MemoryLine[]) => lines.reduce((a, l) => a + l.bytes, 0);
   const genPeak = sum(resident) + sum(generation);
   const trainPeak = sum(resident) + sum(training);

@@ -32,6 +32,7 @@ import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { checkDiverged, TRAIN_ERROR } from './divergence.ts';
 import { getAdvantageEstimator, loadEstimatorModule } from './estimators.ts';
 import { createKlController, type KlControllerState, klControllerFromState } from './kl.ts';
+import { loraLoads } from './lora-load.ts';
 import { createProgress, type StepProgress } from './progress.ts';
 import { describePromptSet, loadPromptSet } from './prompt-set.ts';
 import { createGrader, type RewardGrader } from './reward.ts';
@@ -268,6 +269,7 @@ async function loadRoles(
   const from = (role: string, base: string) => (resumeFrom ? join(resumeFrom.dir, role) : base);
   const resumeOpt = (role: string) =>
     resumeFrom ? { resumeOptimizer: join(resumeFrom.dir, role, 'optimizer.pt') } : {};
+  const lora = loraLoads(cfg, resumeFrom?.dir ?? null);
   await engine.load({
     role: 'policy',
     path: from('policy', cfg.model.path),
@@ -275,8 +277,10 @@ async function loadRoles(
     optim: optim(o.actor_lr),
     gradCheckpointing: o.grad_checkpointing,
     ...resumeOpt('policy'),
+    ...lora.policy,
   });
-  if (useRef) await engine.load({ role: 'ref', path: cfg.model.ref_path, dtype: cfg.model.dtype });
+  if (useRef)
+    await engine.load(lora.ref ?? { role: 'ref', path: cfg.model.ref_path, dtype: cfg.model.dtype });
   if (cfg.algo.name === 'ppo') {
     await engine.load({
       role: 'critic',
@@ -286,6 +290,7 @@ async function loadRoles(
       optim: optim(o.critic_lr),
       gradCheckpointing: o.grad_checkpointing,
       ...resumeOpt('critic'),
+      ...lora.critic,
     });
   }
 }

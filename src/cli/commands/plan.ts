@@ -68,6 +68,14 @@ export function register(program: Command): void {
           offloadOptimizer: opts.offload === true,
           deviceBytes: deviceGb * 1e9,
           maxRowsPerWave: cfg.rollout.max_rows_per_wave,
+          lora:
+            cfg.model.lora.rank > 0
+              ? {
+                  rank: cfg.model.lora.rank,
+                  targetModules: cfg.model.lora.target_modules,
+                  dropout: cfg.model.lora.dropout,
+                }
+              : null,
         });
         process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
       },
