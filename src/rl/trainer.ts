@@ -6,7 +6,7 @@
 //   adv, returns = estimator(token rewards (+ KL), V)    TypeScript
 //   mini-batches × ppo_epochs: engine.train(policy, ppo|grpo); engine.train(critic, value)
 //   metrics.jsonl, rollouts/step-N.jsonl, checkpoint every run.save_every steps and at the end
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { reflectionMetrics } from '../analysis/reflection.ts';
 import { checkRunInputs, type ResolvedConfig } from '../config/resolve.ts';
@@ -30,7 +30,7 @@ import {
   writeCheckpoint,
   writeRollouts,
 } from '../run/index.ts';
-import { TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { copyTokenizerFiles, TextTokenizer } from '../tokenizer/tokenizer.ts';
 import {
   buildBatch,
   flattenSeqs,
@@ -296,21 +296,7 @@ async function loadRoles(
   }
 }
 
-const TOKENIZER_FILES = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'vocab.json',
-  'merges.txt',
-];
-
-/** A checkpoint's policy folder gets the tokenizer too, so transformers / vLLM load it as it is. */
-function copyTokenizerFiles(fromDir: string, toDir: string): void {
-  for (const f of TOKENIZER_FILES)
-    if (existsSync(join(fromDir, f))) copyFileSync(join(fromDir, f), join(toDir, f));
-}
-
-function resolveStopIds(cfg: ResolvedConfig, tok: TextTokenizer): number[] {
+export function resolveStopIds(cfg: ResolvedConfig, tok: TextTokenizer): number[] {
   const ids = new Set<number>(tok.eosTokenIds);
   for (const s of cfg.rollout.stop) {
     if (typeof s === 'number') {
