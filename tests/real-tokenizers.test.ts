@@ -27,7 +27,7 @@ const EDGE_TEXTS = [
   '\n\n\n',
   '3 33 333 3333 33333 3.3 3..3 1,234,567 -0.5e-10',
   // spaces before punctuation: a decode that "cleans up tokenization spaces" would drop them
-  'then what is $z$ ? It is n\'t so , ok . I \'m sure',
+  "then what is $z$ ? It is n't so , ok . I 'm sure",
   '<think>x</think> <tool_response>',
   '',
 ];
