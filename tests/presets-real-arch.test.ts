@@ -189,7 +189,7 @@ describe('the presets on a random Qwen2.5-0.5B-architecture model with the real 
       `sft.data=${MATH_SAMPLE_SFT}`,
       'sft.epochs=1',
       'sft.batch_size=3',
-      'sft.max_tokens=160', // the 6 shortest of the 24 (100-153 tokens): the 151,936-row output layer is costly on CPU
+      'sft.max_tokens=160', // the shortest of the 24 (prompt + solution 100-335 tokens): the 151,936-row output layer is costly on CPU
     ];
     const r = await runCli(
       ['train', 'configs/warmup.yaml', ...sets.flatMap((s) => ['--set', s]), '--name', 'warm'],
@@ -203,7 +203,12 @@ describe('the presets on a random Qwen2.5-0.5B-architecture model with the real 
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).loss as number);
-    assert.equal(sftLoss.length, 2, '6 solutions of at most 160 tokens / batch 3');
+    const done = /SFT done: (\d+) examples, (\d+) steps/.exec(r.stderr);
+    assert.ok(done, r.stderr);
+    const [numExamples, numSteps] = [Number(done[1]), Number(done[2])];
+    assert.ok(numExamples > 0 && numExamples < 24, `sft.max_tokens kept ${numExamples} of 24`);
+    assert.equal(numSteps, Math.ceil(numExamples / 3));
+    assert.equal(sftLoss.length, numSteps);
     assert.ok(sftLoss.every(Number.isFinite));
     assert.ok(
       readFileSync(join(runDir, 'sft', 'tokenizer.json')).equals(readFileSync(join(model, 'tokenizer.json'))),
