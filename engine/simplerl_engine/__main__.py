@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import signal
 import sys
 
 from .requirements import check_or_exit
@@ -22,6 +23,9 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch's default)")
     p.add_argument("--heartbeat-s", type=float, default=2.0, help="seconds between heartbeat events")
     a = p.parse_args(argv)
+    # The controller owns shutdown: a Ctrl-C meant for it (it saves a checkpoint first) must not kill the
+    # engine mid-step. The engine ends on `shutdown`, on the socket's EOF, or when a heartbeat fails.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     if a.device == "cuda" and not torch.cuda.is_available():

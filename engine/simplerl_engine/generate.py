@@ -67,6 +67,19 @@ def _left_pad(prompts: list[list[int]], device: torch.device) -> tuple[torch.Ten
     return ids.to(device), is_token.to(device)
 
 
+def prompts_per_wave(*, num_layers: int, num_kv_heads: int, head_dim: int, seq_len: int, item_bytes: int, n: int,
+                     budget_bytes: int, max_rows_per_wave: int | None = None) -> int:
+    """Prompts generated together: as many as the KV budget holds at full length `seq_len` (longest
+    prompt + max_new_tokens), at most max_rows_per_wave // n, at least one. The planner
+    (src/plan/memory.ts enginePromptsPerWave) sizes waves the same way; tests/fixtures/generation-waves.json
+    pins both."""
+    row_bytes = 2 * num_layers * num_kv_heads * head_dim * seq_len * item_bytes
+    fit = budget_bytes // (row_bytes * n)
+    if max_rows_per_wave is not None:
+        fit = min(fit, max_rows_per_wave // n)
+    return max(1, fit)
+
+
 def _kv_budget(device: torch.device, max_kv_cache_bytes: int | None) -> int:
     if max_kv_cache_bytes is not None:
         return max_kv_cache_bytes
@@ -171,16 +184,18 @@ def _unsort_rows(ids: torch.Tensor, logprobs: torch.Tensor, lengths: torch.Tenso
 
 
 @torch.inference_mode()
-def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0, top_k: int = 0, max_new_tokens: int, stop_ids=(), seeds: list[int] | None = None, seed: int = 0, max_prefill_tokens: int = 16384, max_kv_cache_bytes: int | None = None) -> GenerateOutput:
+def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0, top_k: int = 0, max_new_tokens: int, stop_ids=(), seeds: list[int] | None = None, seed: int = 0, max_prefill_tokens: int = 16384, max_kv_cache_bytes: int | None = None, max_rows_per_wave: int | None = None) -> GenerateOutput:
     """Samples n continuations of each prompt. Sample j of prompt i depends only on seeds[i], j, the
     weights and the prompt (default seeds[i] = seed + i): a shard of the prompts with its seeds gives
     the same samples on any rank. `max_prefill_tokens` bounds one prefill chunk (padded tokens);
     `max_kv_cache_bytes` bounds the cache (default: half the free memory on CUDA, 4 GiB elsewhere):
-    prompts that do not fit go in later waves."""
+    prompts that do not fit go in later waves. `max_rows_per_wave` caps the rows (prompts × n) of a
+    wave further (whole prompts, at least one)."""
     start_time = time.perf_counter()
     cfg = model.config
     num_prompts = len(prompts)
     _check(num_prompts > 0 and all(len(p) > 0 for p in prompts), "every prompt needs at least one token")
+    _check(max_rows_per_wave is None or max_rows_per_wave >= 1, f"max_rows_per_wave ({max_rows_per_wave}) must be ≥ 1")
     _check(n >= 1 and max_new_tokens >= 0, f"n ({n}) must be ≥ 1 and max_new_tokens ({max_new_tokens}) ≥ 0")
     _check(0.0 < top_p <= 1.0 and top_k >= 0 and temperature >= 0, f"need top_p in (0, 1], top_k ≥ 0, temperature ≥ 0; got {top_p}, {top_k}, {temperature}")
     flat_prompts = torch.tensor([t for p in prompts for t in p], dtype=torch.long)
@@ -205,11 +220,12 @@ def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperat
     by_length = sorted(range(num_prompts), key=lambda i: -len(prompts[i]))
     prompts, seeds = [prompts[i] for i in by_length], [seeds[i] for i in by_length]
     # waves of prompts whose cache fits the budget (sized for the longest prompt of all: simple, safe)
-    row_bytes = 2 * cfg.num_hidden_layers * cfg.num_key_value_heads * cfg.head_dim * (longest + max_new_tokens) * dtype.itemsize
-    prompts_per_wave = max(1, _kv_budget(device, max_kv_cache_bytes) // (row_bytes * n))
+    per_wave = prompts_per_wave(num_layers=cfg.num_hidden_layers, num_kv_heads=cfg.num_key_value_heads, head_dim=cfg.head_dim,
+                                seq_len=longest + max_new_tokens, item_bytes=dtype.itemsize, n=n,
+                                budget_bytes=_kv_budget(device, max_kv_cache_bytes), max_rows_per_wave=max_rows_per_wave)
     tokens, logprobs, lengths = [], [], []
-    for p0 in range(0, num_prompts, prompts_per_wave):
-        wave = _generate_wave(model, prompts[p0 : p0 + prompts_per_wave], seeds[p0 : p0 + prompts_per_wave], s, dtype)
+    for p0 in range(0, num_prompts, per_wave):
+        wave = _generate_wave(model, prompts[p0 : p0 + per_wave], seeds[p0 : p0 + per_wave], s, dtype)
         keep = torch.arange(max_new_tokens, device=device)[None, :] < wave[2][:, None]  # [R, N]
         tokens.append(wave[0][keep].to("cpu", torch.int32))  # row-major: rows back to back
         logprobs.append(wave[1][keep].cpu())
@@ -225,5 +241,5 @@ def generate(model: nn.Module, prompts: list[list[int]], *, n: int = 1, temperat
         finish=["stop" if x else "length" for x in is_stop.tolist()],
         num_tokens=ids.numel(),
         seconds=time.perf_counter() - start_time,
-        num_waves=-(-num_prompts // prompts_per_wave),
+        num_waves=-(-num_prompts // per_wave),
     )

@@ -166,12 +166,15 @@ class Worker:
         stop_ids = _int_list(a.get("stop_ids", list, []), "stop_ids")
         seeds = a.get("seeds", list, None)
         seed = a.get("seed", int, 0)
+        max_rows_per_wave = a.get("max_rows_per_wave", int, None)
         a.done()
         batch = parse_seq_batch(arrays, with_prompt_lens=False, vocab_size=_vocab(role))
         num_prompts = batch.num_seqs
         seeds = _int_list(seeds, "seeds") if seeds is not None else [seed + i for i in range(num_prompts)]
         if len(seeds) != num_prompts:
             raise BadRequest(f"generate: args.seeds has {len(seeds)} values for {num_prompts} prompts")
+        if max_rows_per_wave is not None and max_rows_per_wave < 1:
+            raise BadRequest(f"generate: args.max_rows_per_wave must be >= 1 or null, got {max_rows_per_wave}")
         if n < 1 or max_new_tokens < 0 or temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
             raise BadRequest(f"generate: need n >= 1, max_new_tokens >= 0, temperature >= 0, 0 < top_p <= 1, "
                              f"top_k >= 0; got {n}, {max_new_tokens}, {temperature}, {top_p}, {top_k}")
@@ -180,7 +183,7 @@ class Worker:
         role.model.eval()
         with torch.inference_mode(), role.autocast():
             out = generate(role.model, prompts, n=n, temperature=temperature, top_p=top_p, top_k=top_k,
-                           max_new_tokens=max_new_tokens, stop_ids=stop_ids, seeds=seeds)
+                           max_new_tokens=max_new_tokens, stop_ids=stop_ids, seeds=seeds, max_rows_per_wave=max_rows_per_wave)
         role.model.train(role.optim is not None)
         seconds = time.perf_counter() - t0
         # the output is already flat as on the wire: no per-token Python work

@@ -2,6 +2,8 @@
 samples do not depend on the rest of the batch, stop / length handling, sampler distribution."""
 
 import itertools
+import json
+import os
 
 import pytest
 import torch
@@ -184,3 +186,34 @@ def test_waves_and_prefill_chunks_change_nothing(llama_dir):
     assert one_prompt_prefills.tokens == whole.tokens
     empty = generate(model, PROMPTS, n=2, max_new_tokens=0, seeds=[0] * 4)
     assert empty.tokens == [[]] * 8 and empty.finish == ["length"] * 8 and empty.num_tokens == 0
+
+
+WAVES_FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "generation-waves.json")
+
+
+def _wave_cases():
+    with open(WAVES_FIXTURE) as f:
+        return json.load(f)["cases"]
+
+
+@pytest.mark.parametrize("case", _wave_cases(), ids=lambda c: c["name"][:40])
+def test_wave_sizing_matches_the_shared_fixture(case):
+    """The planner (src/plan/memory.ts) reads the same cases: both sides size waves alike."""
+    inputs = {k: case[k] for k in ("num_layers", "num_kv_heads", "head_dim", "seq_len", "item_bytes", "n", "budget_bytes", "max_rows_per_wave")}
+    assert generate_module.prompts_per_wave(**inputs) == case["prompts_per_wave"]
+
+
+def test_generate_runs_the_fixture_waves_and_max_rows_per_wave_changes_nothing(llama_dir):
+    """The fixture's tiny-Llama cases through generate itself: its wave count, and the same samples."""
+    model = load_pretrained(llama_dir)
+    cfg = model.config
+    kwargs = dict(n=2, temperature=1.0, top_k=50, max_new_tokens=7, stop_ids=[5], seeds=[4, 3, 2, 1])
+    whole = generate(model, PROMPTS, **kwargs)
+    for case in (c for c in _wave_cases() if "run" in c):
+        assert (cfg.num_hidden_layers, cfg.num_key_value_heads, cfg.head_dim) == (case["num_layers"], case["num_kv_heads"], case["head_dim"])
+        assert max(len(p) for p in PROMPTS) + kwargs["max_new_tokens"] == case["seq_len"] and len(PROMPTS) == case["run"]["num_prompts"]
+        out = generate(model, PROMPTS, max_kv_cache_bytes=case["budget_bytes"], max_rows_per_wave=case["max_rows_per_wave"], **kwargs)
+        assert out.num_waves == case["run"]["num_waves"]
+        assert out.tokens == whole.tokens and out.finish == whole.finish
+    with pytest.raises(GenerateError, match="max_rows_per_wave"):
+        generate(model, PROMPTS, max_rows_per_wave=0, **kwargs)

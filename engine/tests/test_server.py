@@ -145,6 +145,25 @@ def test_typed_request_errors(engine):
     assert h["error"]["traceback"].startswith("Traceback")
 
 
+def test_generate_max_rows_per_wave_is_read_and_checked():
+    """The generate op's max_rows_per_wave (rollout.max_rows_per_wave) reaches generate: the same
+    samples in one-prompt waves; 0 is a BadRequest naming the field."""
+    cfg = {"model_type": "qwen2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 64,
+           "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 64}
+    e = EngineProc()
+    try:
+        e.ok("load", {"role": "policy", "config": cfg})
+        arrays = {"ids": torch.arange(12, dtype=torch.int32), "offsets": torch.tensor([0, 4, 8, 12], dtype=torch.int32)}
+        args = {"n": 2, "max_new_tokens": 5, "temperature": 1.0, "seed": 3}
+        _, whole = e.ok("generate", args, arrays)
+        _, waves = e.ok("generate", {**args, "max_rows_per_wave": 2}, arrays)
+        assert torch.equal(torch.as_tensor(whole["ids"]), torch.as_tensor(waves["ids"]))
+        h, _ = e.call("generate", {**args, "max_rows_per_wave": 0}, arrays)
+        assert h["error"]["type"] == "BadRequest" and "max_rows_per_wave" in h["error"]["message"]
+    finally:
+        e.close()
+
+
 def test_heartbeats_arrive(engine):
     engine.events.clear()
     time.sleep(0.5)

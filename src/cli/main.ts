@@ -1,7 +1,18 @@
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+
+/** The package's version (package.json sits two folders up from both src/cli and dist/cli). */
+export function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** A command module: `<name>.ts` from the sources, `<name>.js` from the build; never a test or a .d.ts. */
+function isCommandFile(file: string, ext: string): boolean {
+  return file.endsWith(ext) && !file.endsWith(`.test${ext}`) && !file.endsWith('.d.ts');
+}
 
 /**
  * The `simplerl` command. Each sub-command lives in `src/cli/commands/<name>.ts` and exports
@@ -10,14 +21,16 @@ import { Command } from 'commander';
 export async function buildProgram(): Promise<Command> {
   const program = new Command('simplerl')
     .description('TypeScript-first RL that teaches language models to reason')
+    .version(packageVersion())
     .showHelpAfterError()
     .showSuggestionAfterError();
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+  const self = fileURLToPath(import.meta.url);
+  const dir = join(dirname(self), 'commands');
   for (const file of readdirSync(dir).sort()) {
-    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+    if (!isCommandFile(file, extname(self))) continue;
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { register?: (p: Command) => void };
     if (typeof mod.register !== 'function')
-      throw new Error(`src/cli/commands/${file} must export register(program)`);
+      throw new Error(`${join(dir, file)} must export register(program)`);
     mod.register(program);
   }
   return program;

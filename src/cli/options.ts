@@ -1,13 +1,18 @@
-// Option parsers and checks shared by the commands in src/cli/commands/. A parser given to commander
-// throws InvalidArgumentError (commander prints it with the option's name); a check runs in the action.
-import { InvalidArgumentError } from 'commander';
+// Option parsers and choice options shared by the commands in src/cli/commands/. A parser given to
+// commander throws InvalidArgumentError (commander prints it with the option's name); a flag with a
+// fixed set of values is a commander Option with .choices(), which rejects anything else by itself.
+import { InvalidArgumentError, Option } from 'commander';
+import type { ExtractMode } from '../reward/extract.ts';
 
 export const BAD_POSITIVE_INT = 'expected a positive integer';
 export const BAD_INTEGER = 'expected an integer';
 export const BAD_PORT = 'port must be an integer from 0 to 65535';
-export const BAD_DEVICE = '--device must be auto, cpu or cuda';
-export const BAD_DTYPE = '--dtype must be auto, float32 or bfloat16';
-export const BAD_EXTRACT = '--extract must be boxed or any';
+
+export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+export type DeviceChoice = (typeof DEVICES)[number];
+export const DTYPES = ['auto', 'float32', 'bfloat16'] as const;
+export type DtypeChoice = (typeof DTYPES)[number];
+export const EXTRACT_MODES = ['boxed', 'any'] as const satisfies readonly ExtractMode[];
 
 /** Collects a repeatable option (`--set a=1 --set b=2`) into a list. */
 export function collect(value: string, previous: string[]): string[] {
@@ -41,19 +46,19 @@ export function parsePort(text: string): number {
   return n;
 }
 
-export function checkDevice(device: string): 'auto' | 'cpu' | 'cuda' {
-  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda')
-    throw new Error(`${BAD_DEVICE}, got ${device}`);
-  return device;
+/** `--device <device>`: auto, cpu or cuda (default auto). */
+export function deviceOption(description = 'engine device'): Option {
+  return new Option('--device <device>', description).choices(DEVICES).default('auto');
 }
 
-export function checkDtype(dtype: string): 'auto' | 'float32' | 'bfloat16' {
-  if (dtype !== 'auto' && dtype !== 'float32' && dtype !== 'bfloat16')
-    throw new Error(`${BAD_DTYPE}, got ${dtype}`);
-  return dtype;
+/** `--dtype <dtype>`: auto (bf16 on CUDA, fp32 on CPU), float32 or bfloat16 (default auto). */
+export function dtypeOption(
+  description = 'weights and compute dtype; auto: bf16 on CUDA, fp32 on CPU',
+): Option {
+  return new Option('--dtype <dtype>', description).choices(DTYPES).default('auto');
 }
 
-export function checkExtract(extract: string): 'boxed' | 'any' {
-  if (extract !== 'boxed' && extract !== 'any') throw new Error(`${BAD_EXTRACT}, got ${extract}`);
-  return extract;
+/** `--extract <mode>`: the verifier's answer extraction, boxed or any. */
+export function extractOption(description: string, defaultMode: ExtractMode): Option {
+  return new Option('--extract <mode>', description).choices(EXTRACT_MODES).default(defaultMode);
 }

@@ -14,7 +14,7 @@ import {
   parseConfig,
   resolveConfig,
 } from './index.ts';
-import { LIST_SYNTAX } from './load.ts';
+import { LIST_SYNTAX, REPEATED_SET } from './load.ts';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -146,6 +146,19 @@ describe('config: --set', () => {
     assert.match(err.message, /--set algo\.kl\.coef=-2: algo\.kl\.coef: Too small.*\(config zero\.yaml\)/);
     const err2 = errorOf(() => parseConfig('', 'zero.yaml', { sets: ['algo.name=dpo'] }));
     assert.match(err2.message, /--set algo\.name=dpo: algo\.name: Invalid option/);
+  });
+
+  test('a key given twice by --set: the last one applies and a bad last one is the one named', () => {
+    const ok = parseConfig('', 'zero.yaml', { sets: ['algo.clip=-1', 'algo.clip=0.3'] });
+    assert.equal(ok.algo.clip, 0.3);
+    const err = errorOf(() => parseConfig('', 'zero.yaml', { sets: ['algo.clip=0.3', 'algo.clip=-1'] }));
+    assert.match(
+      err.message,
+      new RegExp(
+        `--set algo\\.clip=-1 \\(${REPEATED_SET} 2 --set algo\\.clip, the one that applies\\): algo\\.clip: `,
+      ),
+    );
+    assert.doesNotMatch(err.message, /algo\.clip=0\.3/);
   });
 
   test('a list key given a scalar shows the list syntax, with the given items', () => {

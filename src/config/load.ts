@@ -139,6 +139,15 @@ export function schemaAt(path: string[]): SchemaLeaf {
   return { acceptsString: acceptsString(s) };
 }
 
+/** Words that say which of several `--set` of the same key failed (the last one wins). */
+export const REPEATED_SET = 'the last of';
+
+function repeatedNote(overrides: Override[], o: Override): string {
+  const key = o.path.join('.');
+  const count = overrides.filter((ov) => ov.path.join('.') === key).length;
+  return count > 1 ? ` (${REPEATED_SET} ${count} --set ${key}, the one that applies)` : '';
+}
+
 function describeIssue(
   issue: z.core.$ZodIssue,
   doc: Document,
@@ -157,11 +166,14 @@ function describeIssue(
       })
       .join('\n');
   }
-  const o = overrides.find((ov) => startsWith(path, ov.path) || startsWith(ov.path, path));
+  // the last --set of a key wins (applied in order), so it is the one to name
+  const matching = overrides.filter((ov) => startsWith(path, ov.path) || startsWith(ov.path, path));
+  const o = matching[matching.length - 1];
   const key = path.join('.') || '(top level)';
   if (o !== undefined) {
     const hint = issue.code === 'invalid_type' && issue.expected === 'array' ? listHint(o) : '';
-    return `--set ${o.path.join('.')}=${o.raw}: ${key}: ${issue.message} (config ${file})${hint}`;
+    const which = repeatedNote(overrides, o);
+    return `--set ${o.path.join('.')}=${o.raw}${which}: ${key}: ${issue.message} (config ${file})${hint}`;
   }
   return `${locate(doc, lineCounter, file, path, false)} ${key}: ${issue.message}`;
 }

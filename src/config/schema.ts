@@ -3,6 +3,33 @@
 // Keys are snake_case as in the YAML files. Sections use `prefault({})` so that a missing section is
 // parsed (and gets its defaults) like an empty one.
 import { z } from 'zod';
+import { TRACKER_NAMES, WANDB_MODES } from '../run/trackers/tracker.ts';
+
+/** run.trackers and their settings (issue 19): where metrics rows go besides metrics.jsonl. */
+const TRACKER_FIELDS = {
+  trackers: z
+    .array(z.enum(TRACKER_NAMES))
+    .default(['tensorboard'])
+    .describe(
+      'Where each metrics row goes besides metrics.jsonl (always written, the source of truth): tensorboard ' +
+        '(events.out.tfevents.* in the run folder; `tensorboard --logdir <run.dir>`), wandb (Weights & Biases ' +
+        'through the Python `wandb` package, see run.wandb_mode). []: metrics.jsonl only.',
+    ),
+  wandb_project: z
+    .string()
+    .min(1)
+    .default('simplerl')
+    .describe(
+      'W&B project of the run (used when run.trackers has wandb); the W&B run name is the run folder name.',
+    ),
+  wandb_mode: z
+    .enum(WANDB_MODES)
+    .default('offline')
+    .describe(
+      'offline: W&B writes <run folder>/wandb/offline-run-*, uploaded later with `wandb sync DIR`, no network ' +
+        'needed; online: streamed to the W&B server (needs `wandb login` or WANDB_API_KEY).',
+    ),
+};
 
 const RUN = z
   .strictObject({
@@ -54,11 +81,12 @@ const RUN = z
       ),
     keep_checkpoints: z
       .int()
-      .min(1)
+      .min(2)
       .nullable()
       .default(null)
       .describe(
-        'Keep only the last k checkpoints (older ones are deleted after a new one is complete). null: keep all.',
+        'Keep only the last k checkpoints (older ones are deleted after a new one is complete). null: keep all. ' +
+          'At least 2: a resume that finds the newest checkpoint damaged (manifest.json check) falls back to the one before.',
       ),
     log_rollouts: z
       .int()
@@ -75,6 +103,7 @@ const RUN = z
       .describe(
         'Show a live progress bar with the key metrics on stderr (also prints in CI logs without a TTY).',
       ),
+    ...TRACKER_FIELDS,
   })
   .prefault({});
 
@@ -372,6 +401,17 @@ const ROLLOUT = z
         'Stop tokens: token strings (looked up in the tokenizer; unknown ones are an error) or ids. The ' +
           "tokenizer's end-of-sequence tokens are always added. Original: 151645 (<|im_end|>), 151643 (<|endoftext|>).",
       ),
+    max_rows_per_wave: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'Cap on the rows (prompts × n_samples) one engine rank generates at once. The engine generates a ' +
+          "step's prompts in waves sized by its KV-cache budget (half the free GPU memory, 4 GiB on CPU); this " +
+          'caps a wave further, in whole prompts, at least one prompt (n rows) per wave. Same samples either ' +
+          'way (sampling is per row). null: the budget alone. `simplerl plan` shows the waves. Not in the original.',
+      ),
   })
   .prefault({});
 
@@ -522,7 +562,10 @@ const ENGINE = z
       .min(1)
       .nullable()
       .default(null)
-      .describe('torch threads on CPU. null: the engine decides.'),
+      .describe(
+        'torch threads on CPU. null: picked from the cores free when the engine starts (a busy machine is ' +
+          'said on stderr: multi-threaded torch on busy cores can be ~10x slower).',
+      ),
     nproc: z
       .int()
       .min(1)

@@ -11,6 +11,7 @@ import type { Run, RunRegistry } from './runs.ts';
 export const RUN_NOT_FOUND = 'no such run';
 export const FOREIGN_HOST = 'this dashboard answers only to localhost names';
 export const MAX_ROLLOUTS_PER_PAGE = 500;
+export const INTERNAL_ERROR = 'internal error (details in the dashboard log)';
 
 export interface AppOptions {
   registry: RunRegistry;
@@ -130,13 +131,14 @@ export function createApp({
   });
 
   app.get('/api/runs/:name/evals', async (c) =>
-    c.json({ evals: await readEvals(join(c.get('run').dir, 'eval')) }),
+    c.json({ evals: await readEvals(join(c.get('run').dir, 'eval'), c.get('run').confinement) }),
   );
 
+  // Details (message, stack, paths) go to the server's log only; the client gets a plain 500.
   app.onError((err, c) => {
     if (err.message.startsWith(BAD_FILTER)) return c.json({ error: err.message }, 400);
     console.error('simplerl dashboard:', err);
-    return c.json({ error: err.message }, 500);
+    return c.json({ error: INTERNAL_ERROR }, 500);
   });
 
   return app;

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RunsConfinement } from './confine.ts';
 
 export const EVAL_SUMMARY_UNREADABLE = 'summary.json does not parse';
 
@@ -13,9 +14,11 @@ export interface EvalResult {
   error: string | null;
 }
 
-async function readOptional(path: string): Promise<string | null> {
+async function readOptional(path: string, confinement?: RunsConfinement): Promise<string | null> {
+  const real = confinement ? await confinement.file(path) : path;
+  if (real === null) return null; // absent, not a regular file, or a link out of the runs folder
   try {
-    return await readFile(path, 'utf8');
+    return await readFile(real, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -23,10 +26,12 @@ async function readOptional(path: string): Promise<string | null> {
 }
 
 /** Every eval label of a run, sorted; a broken summary.json is reported on its label, not thrown. */
-export async function readEvals(evalDir: string): Promise<EvalResult[]> {
+export async function readEvals(evalDir: string, confinement?: RunsConfinement): Promise<EvalResult[]> {
   let entries: import('node:fs').Dirent[];
+  const dir = confinement ? await confinement.dir(evalDir) : evalDir;
+  if (dir === null) return [];
   try {
-    entries = await readdir(evalDir, { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return [];
   }
@@ -36,8 +41,8 @@ export async function readEvals(evalDir: string): Promise<EvalResult[]> {
     .sort();
   const results: EvalResult[] = [];
   for (const label of labels) {
-    const text = await readOptional(join(evalDir, label, 'summary.json'));
-    const resultsMd = await readOptional(join(evalDir, label, 'results.md'));
+    const text = await readOptional(join(dir, label, 'summary.json'), confinement);
+    const resultsMd = await readOptional(join(dir, label, 'results.md'), confinement);
     if (text === null && resultsMd === null) continue;
     let summary: unknown = null;
     let error: string | null = null;

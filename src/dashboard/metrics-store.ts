@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { parseMetricsLine } from '../run/metrics.ts';
+import type { RunsConfinement } from './confine.ts';
 
 /** How many malformed lines are kept with their line number and reason (all are counted). */
 export const MAX_MALFORMED_KEPT = 20;
@@ -43,7 +44,11 @@ export class MetricsStore {
   private inode = 0;
   private pending: Promise<void> | null = null;
 
-  constructor(readonly path: string) {}
+  /** `confinement`: read the file only while it is a regular file inside the runs folder (confine.ts). */
+  constructor(
+    readonly path: string,
+    private readonly confinement?: RunsConfinement,
+  ) {}
 
   get numRows(): number {
     return this.steps.length;
@@ -73,16 +78,17 @@ export class MetricsStore {
   }
 
   private async readNew(): Promise<void> {
-    let size = 0; // not written yet, or removed: nothing to show
+    let size = 0; // not written yet, removed, or a link out of the runs folder: nothing to show
     let inode = 0;
+    const path = this.confinement ? await this.confinement.file(this.path) : this.path;
     try {
-      ({ size, ino: inode } = await stat(this.path));
+      if (path !== null) ({ size, ino: inode } = await stat(path));
     } catch {}
     // Shorter, or another file under the same name (rewritten atomically on resume): start over.
     if (size < this.offset || (this.offset > 0 && inode !== this.inode)) this.clear();
     this.inode = inode;
-    if (size === this.offset) return;
-    const file = await open(this.path, 'r');
+    if (size === this.offset || path === null) return;
+    const file = await open(path, 'r');
     try {
       while (this.offset < size) {
         const length = Math.min(READ_CHUNK_BYTES, size - this.offset);

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROLLOUTS_FILE_NAME, type RolloutRow } from '../run/run-dir.ts';
+import type { RunsConfinement } from './confine.ts';
 
 /** One sampled rollout of `rollouts/step-NNNNNN.jsonl`, as read back (other writers may use numeric ids). */
 export interface Rollout extends Omit<RolloutRow, 'prompt_id'> {
@@ -84,20 +85,27 @@ interface CachedFile {
 export class RolloutStore {
   private readonly files = new Map<string, CachedFile>();
 
-  constructor(readonly dir: string) {}
+  /** `confinement`: read only regular files inside the runs folder (confine.ts); others are absent. */
+  constructor(
+    readonly dir: string,
+    private readonly confinement?: RunsConfinement,
+  ) {}
 
   /** Step → file name of every `step-N.jsonl`, in step order. */
   async stepFiles(): Promise<Map<number, string>> {
     let names: string[];
+    const dir = this.confinement ? await this.confinement.dir(this.dir) : this.dir;
+    if (dir === null) return new Map(); // none, or a link out of the runs folder
     try {
-      names = await readdir(this.dir);
+      names = await readdir(dir);
     } catch {
       return new Map(); // no rollouts written (yet)
     }
     const found: [number, string][] = [];
     for (const name of names) {
       const m = ROLLOUTS_FILE_NAME.exec(name);
-      if (m) found.push([Number(m[1]), name]);
+      if (m && (!this.confinement || (await this.confinement.file(join(dir, name))) !== null))
+        found.push([Number(m[1]), name]);
     }
     return new Map(found.sort((a, b) => a[0] - b[0]));
   }
@@ -114,14 +122,16 @@ export class RolloutStore {
     for (const [step, name] of files) {
       if (filter.step !== undefined && step !== filter.step) continue;
       const file = await this.load(name);
+      if (file === null) continue;
       numMalformed += file.numMalformed;
       for (const r of file.rollouts) if (matchesFilter(r, filter)) matches.push(r);
     }
     return { total: matches.length, rollouts: matches.slice(offset, offset + limit), steps, numMalformed };
   }
 
-  private async load(name: string): Promise<CachedFile> {
-    const path = join(this.dir, name);
+  private async load(name: string): Promise<CachedFile | null> {
+    const path = this.confinement ? await this.confinement.file(join(this.dir, name)) : join(this.dir, name);
+    if (path === null) return null;
     const info = await stat(path);
     const cached = this.files.get(path);
     if (cached && cached.size === info.size && cached.mtimeMs === info.mtimeMs) return cached;

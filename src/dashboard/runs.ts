@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { RunsConfinement } from './confine.ts';
 import { MetricsStore } from './metrics-store.ts';
 import { RolloutStore } from './rollouts.ts';
 
@@ -14,6 +15,8 @@ export interface Run {
   dir: string;
   metrics: MetricsStore;
   rollouts: RolloutStore;
+  /** Reads of this run's files stay inside the runs folder (confine.ts). */
+  confinement: RunsConfinement;
 }
 
 export interface RunSummary {
@@ -36,10 +39,12 @@ function isRunDir(dir: string): boolean {
 export class RunRegistry {
   readonly root: string;
   private readonly runs = new Map<string, Run>();
+  private readonly confinement: RunsConfinement;
 
   constructor(root: string) {
     this.root = resolve(root);
     if (!existsSync(this.root)) throw new Error(`${RUNS_DIR_MISSING}: ${this.root}`);
+    this.confinement = new RunsConfinement(this.root);
   }
 
   async scan(): Promise<Run[]> {
@@ -59,8 +64,9 @@ export class RunRegistry {
         run = {
           name,
           dir,
-          metrics: new MetricsStore(join(dir, 'metrics.jsonl')),
-          rollouts: new RolloutStore(join(dir, 'rollouts')),
+          metrics: new MetricsStore(join(dir, 'metrics.jsonl'), this.confinement),
+          rollouts: new RolloutStore(join(dir, 'rollouts'), this.confinement),
+          confinement: this.confinement,
         };
         this.runs.set(name, run);
       }
@@ -79,8 +85,9 @@ export class RunRegistry {
     for (const run of await this.scan()) {
       await run.metrics.refresh();
       let modified: string | null = null;
+      const metricsFile = await this.confinement.file(run.metrics.path);
       try {
-        modified = (await stat(run.metrics.path)).mtime.toISOString();
+        if (metricsFile !== null) modified = (await stat(metricsFile)).mtime.toISOString();
       } catch {}
       const { steps } = run.metrics;
       summaries.push({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { BAD_PROBLEM_LINE, lastBoxed, loadProblems, loadProblemsReport } from './problems.ts';
+import { NOT_UTF8 } from './utf8.ts';
 
 const jsonl = (rows: unknown[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
@@ -16,7 +17,7 @@ describe('loadProblems', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test('the public benchmark layouts map to (problem, answer)', async () => {
-    // One line in the layout of each set of notes/recipe.md.
+    // One line in the layout of each set of docs/recipe.md.
     const path = join(dir, 'mixed.jsonl');
     await writeFile(
       path,
@@ -137,6 +138,23 @@ describe('loadProblems', () => {
     ]);
     await assert.rejects(loadProblems(join(dir, 'x.csv')), /unknown problems file type "\.csv"/);
     await assert.rejects(loadProblems(join(dir, 'missing.jsonl')), /ENOENT/);
+  });
+
+  test('non-UTF-8 bytes (a Latin-1 "é") are refused, naming the file and line, also with onBadLine skip', async () => {
+    for (const ext of ['jsonl', 'json']) {
+      const path = join(dir, `latin1.${ext}`);
+      const lines = ['{"problem": "ok", "answer": "1"}', '{"problem": "caf\u00e9", "answer": "2"}'];
+      const text = ext === 'jsonl' ? `${lines.join('\n')}\n` : `[\n${lines.join(',\n')}\n]\n`;
+      await writeFile(path, Buffer.from(text, 'latin1'));
+      const where = `${path}:${ext === 'jsonl' ? 2 : 3}: ${NOT_UTF8}`;
+      await assert.rejects(loadProblems(path), (e: Error) => {
+        assert.ok(e.message.startsWith(`${BAD_PROBLEM_LINE}: ${where} (`), e.message);
+        return true;
+      });
+      await assert.rejects(loadProblemsReport(path, { onBadLine: 'skip' }), new RegExp(NOT_UTF8));
+      await writeFile(path, Buffer.from(text, 'utf8')); // the same text in UTF-8 loads
+      assert.equal((await loadProblems(path))[1].problem, 'caf\u00e9');
+    }
   });
 
   test('Parquet files load the same way (INT64 ids arrive as BigInt)', async () => {

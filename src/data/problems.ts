@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
+import { readUtf8Strict } from './utf8.ts';
 
 /** One maths problem with its gold answer. */
 export interface Problem {
@@ -23,7 +23,7 @@ export interface FieldMapping {
   problem?: string;
   /**
    * Field of the gold answer; default `answer` (text after `####` when present, GSM8K), then
-   * `final_answer[0]` (OlympiadBench, `$` stripped), then `reward_model.ground_truth` (verl parquet
+   * `final_answer[0]` (OlympiadBench, outer `$` and a final full stop stripped), then `reward_model.ground_truth` (verl parquet
    * files), then the last `\boxed{}` of the solution field.
    */
   answer?: string;
@@ -157,7 +157,7 @@ function toProblem(row: unknown, fields: FieldMapping, fallbackId: string): Prob
   } else if (!fields.answer && Array.isArray(r.final_answer) && r.final_answer.length > 0) {
     answer = scalarText(r.final_answer[0], 'final_answer[0]')
       .trim()
-      .replace(/^\$+|\$+$/g, '')
+      .replace(/^\$+|\$+\.?$/g, '') // OlympiadBench: `$…$`, a few `$…$.`
       .trim();
   } else if (!fields.answer && pick(r, ['reward_model.ground_truth'])) {
     const truth = getPath(r, 'reward_model.ground_truth');
@@ -189,7 +189,7 @@ interface RawRecord {
 }
 
 async function* jsonlRecords(path: string): AsyncGenerator<RawRecord> {
-  const text = await readFile(path, 'utf8');
+  const text = await readUtf8Strict(path, BAD_PROBLEM_LINE);
   const name = basename(path);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -211,8 +211,9 @@ async function* jsonlRecords(path: string): AsyncGenerator<RawRecord> {
 
 async function* jsonArrayRecords(path: string): AsyncGenerator<RawRecord> {
   let rows: unknown;
+  const text = await readUtf8Strict(path, BAD_PROBLEM_LINE);
   try {
-    rows = JSON.parse(await readFile(path, 'utf8'));
+    rows = JSON.parse(text);
   } catch (err) {
     throw new Error(`${BAD_PROBLEM_LINE}: ${path}: invalid JSON: ${(err as Error).message}`);
   }

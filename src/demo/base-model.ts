@@ -38,7 +38,7 @@ export interface BaseModelSpec {
 }
 
 /**
- * The prototype's model (notes/demo-findings.md): 4 layers, width 128, 0.8M parameters. Pre-training is
+ * The first CPU prototype's model: 4 layers, width 128, 0.8M parameters. Pre-training is
  * 4000 × 44 documents (44 keeps the worked documents per step of the prototype's 32 at its 52% worked
  * share). Measured (bench/RESULTS.md ## Demo): after 2000 × 32 steps the loss was still falling
  * (0.146) and the base's own arithmetic so noisy when sampled (about half the steps of a sampled

@@ -1,7 +1,7 @@
 /**
  * `simplerl demo`: the SimpleRL-Zero story on 2 CPU cores.
  *
- *   threads  ← the cores actually free (threads.ts)
+ *   threads  ← the cores actually free (src/engine/threads.ts)
  *   data     ← procedural train / test / hard problems (tasks.ts)
  *   base     ← the tiny Qwen2, pre-trained through the engine on the imperfect corpus, cached (base-model.ts)
  *   before   ← greedy and sampled evaluation of the base on test and hard (evaluate.ts)
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadConfig, type ResolvedConfig, resolveConfig } from '../config/index.ts';
 import { EngineClient } from '../engine/index.ts';
+import { pickThreads, type ThreadChoice } from '../engine/threads.ts';
 import { createGrader } from '../rl/reward.ts';
 import { runTraining } from '../rl/trainer.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
@@ -28,7 +29,6 @@ import {
 import { type DecodeMode, type EvalSummary, evaluateSplit } from './evaluate.ts';
 import { type Panel, renderHtml, renderPanelsPng } from './plots.ts';
 import { synthTasks, type TaskRecord, toRecord } from './tasks.ts';
-import { pickThreads, type ThreadChoice } from './threads.ts';
 
 export const DEMO_CONFIG = join(import.meta.dirname, '..', '..', 'configs', 'demo.yaml');
 export const DEMO_MARKER = '.simplerl-demo';

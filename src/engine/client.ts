@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINE_DIED, ENGINE_HUNG, ENGINE_START_FAILED, EngineDiedError, EngineError } from './errors.ts';
 import { decodeFrame, encodeFrame, FrameReader, type WireArray } from './frames.ts';
+import { noticeBusy, pickThreads } from './threads.ts';
 import type {
   ForwardArgs,
   ForwardResult,
@@ -65,6 +66,14 @@ export const KILLED_FROM_OUTSIDE =
   "killed by SIGKILL from outside, most often the kernel's out-of-memory killer (see dmesg or journalctl -k); " +
   'if so, lower the memory a step needs (simplerl plan CONFIG shows it)';
 
+/** Threads from the free cores when none were given; none (torch's choice) under a launcher. */
+async function autoThreads(opts: StartOptions): Promise<number | undefined> {
+  if (opts.launcherArgs !== undefined) return undefined; // torchrun sets OMP_NUM_THREADS per rank
+  const choice = await pickThreads();
+  (opts.onThreads ?? noticeBusy)(choice);
+  return choice.threads;
+}
+
 export function defaultPython(): string {
   return process.env.SIMPLERL_PYTHON || join(REPO_ROOT, '.venv', 'bin', 'python');
 }
@@ -117,7 +126,8 @@ export class EngineClient {
       ...(opts.launcherArgs ?? []),
       ...['-m', 'simplerl_engine', '--socket', socketPath, '--device', opts.device ?? 'auto'],
     ];
-    if (opts.threads) args.push('--threads', String(opts.threads));
+    const threads = opts.threads ?? (await autoThreads(opts));
+    if (threads) args.push('--threads', String(threads));
     if (opts.heartbeatIntervalS) args.push('--heartbeat-s', String(opts.heartbeatIntervalS));
     const pythonPath = [ENGINE_DIR, process.env.PYTHONPATH].filter(Boolean).join(':');
     if (!opts.python && !process.env.SIMPLERL_PYTHON && !existsSync(python)) {
@@ -141,6 +151,11 @@ export class EngineClient {
     const child = spawn(python, args, {
       env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C or `timeout`'s SIGTERM to the controller's group must not
+      // reach the engine, the controller owns shutdown (it finishes the step and saves first). The engine
+      // still dies with the controller: it exits on the socket's EOF or a failed heartbeat (server.py),
+      // and the 'exit' hook above SIGKILLs it.
+      detached: true,
     });
     trackChild(child);
     // listened to from the spawn on, so an exit between the ready line and the constructor is not lost
@@ -281,6 +296,7 @@ export class EngineClient {
         stop_ids: a.stopIds,
         seeds: a.seeds,
         seed: a.seed,
+        max_rows_per_wave: a.maxRowsPerWave,
       },
       { ids: prompts.ids, offsets: prompts.offsets },
     );

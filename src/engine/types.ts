@@ -18,12 +18,19 @@ export interface SeqBatch extends Ragged {
   promptLens: Int32Array;
 }
 
+import type { ThreadChoice } from './threads.ts';
+
 export interface StartOptions {
   /** Python interpreter; default $SIMPLERL_PYTHON, else <repo>/.venv/bin/python. */
   python?: string;
   device?: Device;
-  /** torch intra-op threads (default: torch's choice). */
+  /**
+   * torch intra-op threads. Default: picked from the cores free right now (threads.ts; a 0.5 s sample),
+   * said on stderr when the machine is busy; under a launcher (torchrun) torch's choice.
+   */
   threads?: number;
+  /** Called with the thread choice when `threads` was not given (default: a stderr line when busy). */
+  onThreads?: (choice: ThreadChoice) => void;
   env?: Record<string, string>;
   /** No frame (answer or heartbeat) for this long declares the engine hung: it is killed. Default 30 s. */
   heartbeatTimeoutMs?: number;
@@ -101,6 +108,8 @@ export interface GenerateArgs {
   seeds?: number[];
   /** When seeds is absent: seeds[i] = seed + i. */
   seed?: number;
+  /** Cap on the rows (prompts × n) generated at once per rank; the KV budget sizes waves below it. */
+  maxRowsPerWave?: number | null;
 }
 
 export interface GenerateResult {

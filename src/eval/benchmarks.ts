@@ -2,7 +2,7 @@
  * Benchmark loaders: GSM8K, MATH500, Minerva Math, OlympiadBench, AIME24, AMC23 in the layouts of
  * their public releases, plus any JSONL / JSON / Parquet file with a field mapping.
  *
- * Where the files are looked for, under `--data DIR`, first match wins:
+ * Where the files are looked for, under `--data DIR` (default: the shipped copies in data/bench), first match wins:
  *   DIR/<name>/test.jsonl   (the layout of Qwen2.5-Math's `evaluation/data/`, used by both SimpleRL branches)
  *   DIR/<name>.jsonl
  *   DIR/<name>/test.parquet
@@ -41,6 +41,9 @@ export const UNKNOWN_BENCHMARK = 'unknown benchmark';
 export const BENCHMARK_NOT_FOUND = 'benchmark file not found';
 export const DUPLICATE_PROBLEM_ID = 'duplicate problem id';
 export const HUB_DOWNLOAD_FAILED = 'hub download failed';
+
+/** The six public benchmark files shipped with simplerl (data/bench/README.md): used when no --data is given. */
+export const SHIPPED_BENCHMARK_DIR = join(import.meta.dirname, '..', '..', 'data', 'bench');
 
 export const BENCHMARK_NAMES = [
   'aime24',
@@ -244,8 +247,7 @@ export async function loadBenchmark(req: BenchmarkRequest): Promise<Benchmark> {
   if (local) paths = [local];
   else if (req.download)
     paths = await downloadBenchmark(spec.name, { cacheDir: req.cacheDir, endpoint: req.hubEndpoint });
-  else if (req.dataDir) paths = [findBenchmarkFile(req.dataDir, spec.name)];
-  else throw new Error(`${BENCHMARK_NOT_FOUND}: ${spec.name}: give --data DIR or --download`);
+  else paths = [findBenchmarkFile(req.dataDir ?? SHIPPED_BENCHMARK_DIR, spec.name)];
   const problems = await loadFiles(paths, spec.fields, req.limit);
   const bench: Benchmark = { name: spec.name, title: spec.title, paths, problems };
   if (req.limit === undefined && problems.length !== spec.numProblems) {

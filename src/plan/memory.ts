@@ -17,8 +17,12 @@
  *   the trained weights themselves; with bf16 (fp32 master weights under autocast) every matmul casts
  *   its weight on the fly — under inference_mode autocast caches no cast — so the largest one, the
  *   output embedding [V, H], is the only cast that counts;
- * - the KV cache holds every generated row at its full length (prompt + response) at once, and sampling
- *   keeps four fp32 [rows, V] buffers (logits, tempered logits, probabilities, their cumulative sum);
+ * - generation runs in waves (generate.py prompts_per_wave): the KV cache of one wave holds its rows at
+ *   full length (prompt + response), as many prompts' rows as the KV budget takes (half the memory left
+ *   free by the resident state on CUDA, 4 GiB on CPU), capped by rollout.max_rows_per_wave, at least
+ *   one prompt; sampling keeps four fp32 [rows, V] buffers per wave (logits, tempered logits,
+ *   probabilities, their cumulative sum). The engine reads the free memory when it generates (CUDA
+ *   context and allocator cache included), the plan takes device memory − resident state;
  * - a micro-batch is at most `micro_batch_tokens` padded tokens (a longer sequence goes alone). With
  *   bf16 at N = 1 the residual stream stays fp32 (fp32 parameters, autocast casts only matmul inputs)
  *   and each projection saves its own bf16 cast of its input; at N > 1 FSDP gathers the parameters
@@ -67,8 +71,8 @@ export interface PlanSettings {
   offloadOptimizer: boolean;
   /** Memory of one device in bytes. */
   deviceBytes: number;
-  /** Rows generated at once per rank (the engine generates a step's rows in chunks of this). null: all at once. */
-  generationRows?: number | null;
+  /** Cap on the rows (prompts × n) of one generation wave per rank (rollout.max_rows_per_wave). null: the KV budget alone sizes waves. */
+  maxRowsPerWave?: number | null;
   /** fp32 logits per chunk of the log-prob pass; default: the engine's rule (`logitsChunkElemsFor`). */
   logitsChunkElems?: number;
 }
@@ -92,7 +96,75 @@ export interface MemoryPlan {
   fits: boolean;
   /** The most rows one rank can generate at once with the rest of the plan resident. */
   maxGenerationRows: number;
+  /** The waves the engine generates a step's rows in, per rank. */
+  waves: GenerationWaves;
   advice: string[];
+}
+
+export interface GenerationWaves {
+  /** KV-cache budget of one generate call: CUDA_CACHE_SHARE_OF_FREE × free memory, or CPU_CACHE_BYTES. */
+  kvBudgetBytes: number;
+  promptsPerRank: number;
+  promptsPerWave: number;
+  rowsPerWave: number;
+  numWaves: number;
+}
+
+/** The engine's KV budget for generation (generate.py): this share of the free memory on CUDA... */
+export const CUDA_CACHE_SHARE_OF_FREE = 0.5;
+/** ...and this many bytes on CPU. */
+export const CPU_CACHE_BYTES = 4 * 1024 ** 3;
+
+export interface WaveInputs {
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  /** Longest prompt + max_new_tokens (the engine's) or max_prompt_tokens + max_new_tokens (the plan's bound). */
+  seqLen: number;
+  itemBytes: number;
+  numSamples: number;
+  budgetBytes: number;
+  maxRowsPerWave: number | null;
+}
+
+/**
+ * Prompts per generation wave, the rule of generate.py `prompts_per_wave`: as many as the KV budget
+ * holds at full length, at most maxRowsPerWave / n, at least one (tests/fixtures/generation-waves.json
+ * pins both sides).
+ */
+export function enginePromptsPerWave(w: WaveInputs): number {
+  const rowBytes = 2 * w.numLayers * w.numKvHeads * w.headDim * w.seqLen * w.itemBytes;
+  let fit = Math.floor(w.budgetBytes / (rowBytes * w.numSamples));
+  if (w.maxRowsPerWave !== null) fit = Math.min(fit, Math.floor(w.maxRowsPerWave / w.numSamples));
+  return Math.max(1, fit);
+}
+
+/** The waves of one rank: its share of the step's prompts (dist_worker.py splits prompts) in budget-sized groups. */
+function generationWaves(m: ModelShape, s: PlanSettings, residentBytes: number): GenerationWaves {
+  const kvBudgetBytes =
+    s.device === 'cuda'
+      ? Math.max(0, Math.floor(CUDA_CACHE_SHARE_OF_FREE * (s.deviceBytes - residentBytes)))
+      : CPU_CACHE_BYTES;
+  const promptsPerRank = Math.ceil(s.promptsPerStep / s.numRanks);
+  const fit = enginePromptsPerWave({
+    numLayers: m.numLayers,
+    numKvHeads: m.numKvHeads,
+    headDim: m.headDim,
+    seqLen: s.maxPromptTokens + s.maxNewTokens,
+    itemBytes: s.computeBytes,
+    numSamples: s.numSamples,
+    budgetBytes: kvBudgetBytes,
+    maxRowsPerWave: s.maxRowsPerWave ?? null,
+  });
+  const promptsPerWave = Math.min(fit, promptsPerRank);
+  const numWaves = Math.ceil(promptsPerRank / promptsPerWave);
+  return {
+    kvBudgetBytes,
+    promptsPerRank,
+    promptsPerWave,
+    rowsPerWave: promptsPerWave * s.numSamples,
+    numWaves,
+  };
 }
 
 /** fp32 logits of one chunk of the engine's log-prob pass (engine/simplerl_engine/model/chunked_logprobs.py). */
@@ -245,10 +317,13 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
   const VH = m.vocabSize * m.hiddenSize;
   // N = 1 with bf16: fp32 weights under autocast, cast per matmul (nothing cached under inference_mode)
   const castsOnTheFly = N === 1 && mixed;
-  const rowsPerRank = Math.min(
-    Math.ceil((s.promptsPerStep * s.numSamples) / N),
-    s.generationRows ?? Infinity,
+  const waves = generationWaves(
+    m,
+    s,
+    resident.reduce((a, l) => a + l.bytes, 0),
   );
+  const rowsPerRank = waves.rowsPerWave;
+  const waveWords = `${rowsPerRank} rows (one wave of ${waves.promptsPerWave} prompts × ${s.numSamples}; ${waves.numWaves} wave${waves.numWaves > 1 ? 's' : ''} per step)`;
   const seqLen = s.maxPromptTokens + s.maxNewTokens;
   const kvPerToken = m.numLayers * 2 * m.numKvHeads * m.headDim * cb;
   const samplingBytesPerRow = m.vocabSize * 4 * SAMPLING_BUFFERS;
@@ -256,7 +331,7 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
     {
       name: 'KV cache',
       bytes: rowsPerRank * seqLen * kvPerToken,
-      arithmetic: `${rowsPerRank} rows × ${seqLen} tokens × ${m.numLayers} layers × 2 × ${m.numKvHeads} kv heads × ${m.headDim} × ${cb} B`,
+      arithmetic: `${waveWords} × ${seqLen} tokens × ${m.numLayers} layers × 2 × ${m.numKvHeads} kv heads × ${m.headDim} × ${cb} B`,
     },
     {
       name: 'sampling logits',
@@ -345,7 +420,7 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
   if (!fits) {
     if (peakPhase === 'generation') {
       advice.push(
-        `generation needs ${gib(genPeak)}: the KV cache of ${rowsPerRank} rows is ${gib(generation[0].bytes)}; at most ${maxGenerationRows} rows fit at once — generate in chunks of that many rows, lower rollout.max_new_tokens, or add ranks (engine.nproc)`,
+        `generation needs ${gib(genPeak)}: the KV cache of a wave of ${rowsPerRank} rows is ${gib(generation[0].bytes)}; at most ${maxGenerationRows} rows fit at once — set rollout.max_rows_per_wave to at most that (whole prompts of ${s.numSamples} rows), lower rollout.max_new_tokens, or add ranks (engine.nproc)`,
       );
     } else {
       if (!s.gradCheckpointing)
@@ -370,6 +445,7 @@ export function planMemory(m: ModelShape, s: PlanSettings): MemoryPlan {
     deviceBytes: s.deviceBytes,
     fits,
     maxGenerationRows,
+    waves,
     advice,
   };
 }
@@ -386,6 +462,7 @@ export function formatPlan(plan: MemoryPlan): string {
     rows('generation phase', plan.generation),
     rows('training phase', plan.training),
     `at most ${plan.maxGenerationRows} rows can be generated at once per device`,
+    `generation in ${plan.waves.numWaves} wave${plan.waves.numWaves > 1 ? 's' : ''} of at most ${plan.waves.rowsPerWave} rows per device (engine KV budget ${gib(plan.waves.kvBudgetBytes)}; cap: rollout.max_rows_per_wave)`,
     `peak ${gib(plan.peakBytes)} (${plan.peakPhase}) of ${gib(plan.deviceBytes)} per device (${Math.round(USABLE_FRACTION * 100)}% usable): ${plan.fits ? 'fits' : 'does NOT fit'}`,
     ...plan.advice.map((a) => `  → ${a}`),
   ].join('\n');

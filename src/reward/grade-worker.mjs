@@ -1,10 +1,29 @@
 // Piscina worker entry. Plain JS so that it loads in a worker thread whatever way the parent
-// registered TypeScript support; it registers tsx itself and then imports the TS modules.
+// registered TypeScript support; it registers tsx itself (a custom reward may be a .ts file, in the
+// sources or the installed package) and then imports grade-item: .ts beside the sources, .js in dist/.
+import { existsSync } from 'node:fs';
+import { register as registerCjs } from 'tsx/cjs/api';
 import { register } from 'tsx/esm/api';
 
+// Both hooks: a .ts reward outside a `"type": "module"` package is CommonJS to Node, and the ESM hook
+// alone hands it to an unhooked require() (a syntax error or a require(esm) cycle).
 register();
-const mod = await import('./grade-item.ts');
+registerCjs();
+const compiled = new URL('./grade-item.js', import.meta.url);
+const mod = await import(
+  existsSync(compiled) ? compiled.href : new URL('./grade-item.ts', import.meta.url).href
+);
 const customs = new Map();
+
+/**
+ * The reward function of a loaded module. A .ts/.js file outside a `"type": "module"` package loads as
+ * CommonJS, where Node hands the ESM `export default` over as `module.exports.default`, one level down.
+ */
+function defaultFunction(m) {
+  if (typeof m.default === 'function') return m.default;
+  if (typeof m.default?.default === 'function') return m.default.default;
+  return undefined;
+}
 
 async function loadCustom(path) {
   if (!customs.has(path)) {
@@ -13,7 +32,7 @@ async function loadCustom(path) {
       path,
       import(pathToFileURL(path).href).then(
         (m) => {
-          const fn = m.default;
+          const fn = defaultFunction(m);
           if (typeof fn !== 'function')
             throw new Error(`custom reward ${path}: default export must be a function`);
           return fn;

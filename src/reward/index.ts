@@ -23,4 +23,11 @@ export {
   rewardOf,
   ZOO_REWARD_RULES,
 } from './rules.ts';
-export { answersEquivalent, goldAnswer, type Verdict, type VerifyOptions, verify } from './verify.ts';
+export {
+  answersEquivalent,
+  goldAnswer,
+  goldAnswers,
+  type Verdict,
+  type VerifyOptions,
+  verify,
+} from './verify.ts';

@@ -179,7 +179,7 @@ const REPLACEMENTS: [RegExp, string][] = [
   [/\{\.(?=\d)/g, '{0.'],
   [/~=/g, '\\approx'],
   [/\s*\{\s*,\s*\}/g, ','],
-  [/,?\s*\\text\{\s*(?:and|or)\s*\}/g, ','],
+  [/,?\s*\\text\{\s*,?\s*(?:and|or)\s*\}/g, ','],
   [/(?<![a-zA-Z\\])(,?\s*(?:and|or))(?![a-zA-Z])/g, ','],
   [/(?<!\\)\\\s/g, ' '],
   [/infinity/g, '\\infty'],

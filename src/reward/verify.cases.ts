@@ -426,6 +426,23 @@ const rows: Record<string, Row[]> = {
       true,
     ],
   ],
+  // Real golds of the shipped training set and the benchmarks (issue 17): each form once.
+  'real golds': [
+    ['OlympiadBench $,$ list', '69$,$84', '$\\boxed{69, 84}$', true],
+    ['OlympiadBench $,$ list, other order', '69$,$84', '$\\boxed{84, 69}$', true],
+    ['OlympiadBench $,$ list is not its decimal', '69$,$84', '$\\boxed{69.84}$', false],
+    ['OlympiadBench list of functions', 'f(x)=x$,$f(x)=2-x', '$\\boxed{f(x)=x, f(x)=2-x}$', true],
+    ['OlympiadBench list of functions, one missing', 'f(x)=x$,$f(x)=2-x', '$\\boxed{f(x)=x}$', false],
+    ['OlympiadBench broken dollars', '221,$8', '$\\boxed{221, 8}$', true],
+    ['bare a,b gold read as a list', '2500,7500', '$\\boxed{2500,7500}$', true],
+    ['bare a,b gold read as a list, not one item', '2500,7500', '$\\boxed{7500}$', false],
+    ['bare 0,1 gold (two roots) as a list', '0,1', '$\\boxed{0, 1}$', true],
+    ['bare 1,22 gold still a decimal comma', '1,22', '$\\boxed{1.22}$', true],
+    ['escaped dollar and thin space in a gold', '\\$32,\\!348', '$\\boxed{32348}$', true],
+    ['escaped dollar gold, wrong amount', '\\$32,\\!348', '$\\boxed{32349}$', false],
+    ['negative amount in dollars', '-\\$0.50', '$\\boxed{-0.5}$', true],
+    ['list with text{, and }', '6, 8\\text{, and }10', '$\\boxed{6, 8, 10}$', true],
+  ],
 };
 
 export const CASES: (Case & { category: string })[] = Object.entries(rows).flatMap(([category, list]) =>

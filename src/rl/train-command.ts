@@ -1,6 +1,7 @@
 // What `simplerl train` runs: the resolved config and the run folder, fresh or resumed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { withAbsolutePaths } from '../config/absolute-paths.ts';
 import {
   ConfigError,
   checkRunInputs,
@@ -75,11 +76,12 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
     if (!existsSync(paths.config)) {
       throw new Error(`${TRAIN_USAGE_ERROR}: --resume ${runDir}: no config.yaml there (not a run folder)`);
     }
-    const config = resolveConfig(loadConfig(paths.config, { sets }), paths.config);
+    // a path given by --set is relative to this command's directory, as on a fresh run
+    const config = withAbsolutePaths(resolveConfig(loadConfig(paths.config, { sets }), paths.config));
     const warnings: string[] = [];
     if (sets.length > 0) {
       // Warm-up and cosine decay span the whole run: a new length re-times them from the resumed step on.
-      const own = resolveConfig(loadConfig(paths.config), paths.config);
+      const own = withAbsolutePaths(resolveConfig(loadConfig(paths.config), paths.config));
       const length = diffKeys(own.run, config.run).filter((k) => k === 'max_steps' || k === 'episodes');
       const scheduled = config.optim.schedule !== 'constant' || config.optim.warmup_ratio > 0;
       if (length.length > 0 && scheduled) {
@@ -93,7 +95,7 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
       }
     }
     if (opts.configFile !== undefined) {
-      const given = resolveConfig(loadConfig(opts.configFile, { sets }), opts.configFile);
+      const given = withAbsolutePaths(resolveConfig(loadConfig(opts.configFile, { sets }), opts.configFile));
       const diff = diffKeys(config, given).filter(
         (k) => !MAY_CHANGE_ON_RESUME.some((p) => k === p || (p.endsWith('.') && k.startsWith(p))),
       );
@@ -106,7 +108,7 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
       }
     }
     if (sets.length > 0) {
-      const own = resolveConfig(loadConfig(paths.config), paths.config);
+      const own = withAbsolutePaths(resolveConfig(loadConfig(paths.config), paths.config));
       const fixed = diffKeys(own, config).filter((k) =>
         FIXED_ON_RESUME.some((p) => k === p || (p.endsWith('.') && k.startsWith(p))),
       );
@@ -133,7 +135,10 @@ export function prepareTrainRun(opts: TrainCommandOptions): PreparedRun {
   const withName = opts.name !== undefined ? [...sets, `run.name=${opts.name}`] : sets;
   const loaded = loadConfig(opts.configFile, { sets: withName });
   const name = loaded.run.name ?? defaultRunName(opts.configFile);
-  const config = resolveConfig({ ...loaded, run: { ...loaded.run, name } }, opts.configFile);
+  // absolute input paths in the run's config.yaml: --resume then works from any directory
+  const config = withAbsolutePaths(
+    resolveConfig({ ...loaded, run: { ...loaded.run, name } }, opts.configFile),
+  );
   checkRunInputs(config, opts.configFile);
   return {
     config,

@@ -18,7 +18,7 @@ import {
   type ControllerState,
   cleanCheckpoints,
   createRunDir,
-  findLatestCheckpoint,
+  findVerifiedCheckpoint,
   type MetricsRow,
   MetricsWriter,
   pruneCheckpoints,
@@ -30,6 +30,7 @@ import {
   writeCheckpoint,
   writeRollouts,
 } from '../run/index.ts';
+import { openTrackers } from '../run/trackers/index.ts';
 import { copyTokenizerFiles, TextTokenizer } from '../tokenizer/tokenizer.ts';
 import {
   buildBatch,
@@ -40,6 +41,7 @@ import {
   type RolloutBatch,
   selectSamples,
 } from './batch.ts';
+import { checkDiverged, TRAIN_ERROR } from './divergence.ts';
 import { computeAdvantages } from './estimators.ts';
 import {
   createKlController,
@@ -53,11 +55,12 @@ import { createProgress, type StepProgress } from './progress.ts';
 import { describePromptSet, loadPromptSet, type PromptItem, type PromptSet } from './prompt-set.ts';
 import { createGrader, type GradeResult, type RewardGrader } from './reward.ts';
 import { samplingSeed, shuffled } from './seeds.ts';
+import { checkEnoughPrompts } from './start-checks.ts';
 import { startEngine } from './start-engine.ts';
 import { evaluate, loadValSet } from './validate.ts';
 import { warmUp } from './warmup.ts';
 
-export const TRAIN_ERROR = 'training failed';
+export { TRAIN_ERROR };
 export const RESUME_ERROR = 'cannot resume';
 
 export interface TrainHooks {
@@ -126,6 +129,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     limit: cfg.data.max_problems,
   });
   log(describePromptSet(cfg.data.train, data, cfg.rollout.max_prompt_tokens));
+  checkEnoughPrompts(cfg, data, hooks.configFile ?? join(runDir, 'config.yaml'));
   const val = cfg.eval.every > 0 && cfg.data.val !== null ? await loadValSet(cfg, tok) : null;
   const stopIds = resolveStopIds(cfg, tok);
   const totalSteps = totalStepsOf(cfg, data.items.length);
@@ -138,7 +142,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     paths = runPaths(runDir);
     if (!existsSync(paths.config))
       throw new Error(`${RESUME_ERROR} ${runDir}: not a run folder (no config.yaml)`);
-    resumeFrom = findLatestCheckpoint(runDir);
+    resumeFrom = await findVerifiedCheckpoint(runDir, log);
     const step = resumeFrom?.step ?? 0;
     if (resumeFrom !== null && resumeFrom.controller.problems.fingerprint !== data.fingerprint) {
       throw new Error(
@@ -185,7 +189,13 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
     throw err;
   }
-  const metrics = new MetricsWriter(paths.metrics);
+  const trackers = await openTrackers(cfg.run, runDir, { config: cfg, resumeStep: step }).catch(
+    async (err) => {
+      if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
+      throw err;
+    },
+  );
+  const metrics = new MetricsWriter(paths.metrics, trackers);
   let progress: StepProgress = createProgress(totalSteps, step, false);
   let lastCheckpoint = resumeFrom;
   let lastMetrics: MetricsRow | null = null;
@@ -225,16 +235,11 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
       step++;
       const row = await trainStep({ cfg, engine, grader, tok, data, sampler, klCtl, stopIds, step, paths });
       numOptimizerSteps += row.numOptimizerSteps;
+      checkDiverged(step, row.metrics, lastCheckpoint?.dir); // before eval: it would sample from NaN weights
       if (val !== null && (step % cfg.eval.every === 0 || step === totalSteps)) {
         Object.assign(row.metrics, await evaluate(cfg, engine, grader, tok, val, stopIds));
       }
-      const broken = Object.entries(row.metrics).filter(([k, v]) => k !== 'time' && !Number.isFinite(v));
-      if (broken.length > 0) {
-        throw new Error(
-          `${TRAIN_ERROR}: step ${step} diverged: ${broken.map(([k, v]) => `${k}=${v}`).join(', ')}. The last ` +
-            `complete checkpoint is ${lastCheckpoint?.dir ?? 'none'}; lower optim.actor_lr or optim.grad_clip and --resume.`,
-        );
-      }
+      checkDiverged(step, row.metrics, lastCheckpoint?.dir);
       metrics.append(row.metrics);
       lastMetrics = row.metrics;
       progress.update(step, row.metrics);
@@ -245,7 +250,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
     if (aborted && lastCheckpoint?.step !== step && step > 0) await saveCheckpoint();
   } finally {
     progress.stop();
-    metrics.close();
+    await metrics.close();
     await grader.close();
     if (hooks.engine === undefined) await engine.shutdown().catch(() => {});
   }
@@ -348,6 +353,7 @@ async function trainStep(ctx: StepContext): Promise<{ metrics: MetricsRow; numOp
     maxNewTokens: cfg.rollout.max_new_tokens,
     stopIds: ctx.stopIds,
     seeds: picked.map((_, j) => samplingSeed(cfg.run.seed, step, j)),
+    maxRowsPerWave: cfg.rollout.max_rows_per_wave,
   });
   const t1 = performance.now();
 
@@ -547,7 +553,10 @@ async function trainCritic(
   );
 }
 
-/** Token-weighted means of the per-mini-batch stats; keys `<prefix>/pg_loss`, ... (finite values only). */
+/**
+ * Token-weighted means of the per-mini-batch stats; keys `<prefix>/pg_loss`, ... A non-finite value
+ * makes its mean non-finite, so that the divergence check (divergence.ts) sees it.
+ */
 function aggregate(prefix: 'actor' | 'critic', stats: TrainStats[]): Record<string, number> {
   if (stats.length === 0) return {};
   const keys: [keyof TrainStats, string][] =
@@ -572,14 +581,13 @@ function aggregate(prefix: 'actor' | 'critic', stats: TrainStats[]): Record<stri
     let w = 0;
     for (const st of stats) {
       const v = st[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      if (typeof v !== 'number') continue;
       s += v * Math.max(1, st.numTokens);
       w += Math.max(1, st.numTokens);
     }
     if (w > 0) out[`${prefix}/${name}`] = s / w;
   }
-  const lr = stats[stats.length - 1].lr;
-  if (Number.isFinite(lr)) out[`${prefix}/lr`] = lr;
+  out[`${prefix}/lr`] = stats[stats.length - 1].lr;
   return out;
 }
 

@@ -35,6 +35,7 @@ export async function evaluate(
     maxNewTokens: ev.max_new_tokens ?? cfg.rollout.max_new_tokens,
     stopIds,
     seed: cfg.run.seed,
+    maxRowsPerWave: cfg.rollout.max_rows_per_wave,
   });
   const stopSet = new Set(stopIds);
   const inputs = [];

@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import writeFileAtomicLib from 'write-file-atomic';
 
 /** Flushes a directory entry (a rename is durable only once its directory is synced). */
 export function fsyncDir(dir: string): void {
@@ -14,16 +15,12 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes `path` so that it exists either complete (old or new content) or not at all. */
+/**
+ * Writes `path` so that it exists either complete (old or new content) or not at all: npm's
+ * write-file-atomic writes a uniquely named temporary file, fsyncs it and renames it into place (and
+ * removes it on failure); the directory is then synced so the rename survives a power loss.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeFileAtomicLib.sync(path, typeof data === 'string' ? data : Buffer.from(data), { fsync: true });
   fsyncDir(dirname(path));
 }

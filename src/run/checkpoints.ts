@@ -1,8 +1,10 @@
-// checkpoints/step-NNNNNN/ {policy/, critic/, controller.json} written under a temporary name and
-// renamed when complete; checkpoints/LATEST names the last complete one (written atomically).
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// checkpoints/step-NNNNNN/ {policy/, critic/, controller.json, manifest.json} written under a temporary
+// name and renamed when complete; checkpoints/LATEST names the last complete one (written atomically).
+// manifest.json (size + sha256 of every file) is written last; a resume verifies it (manifest.ts).
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic.ts';
+import { verifyManifest, writeManifest } from './manifest.ts';
 
 export const CHECKPOINT_ERROR = 'bad checkpoint';
 
@@ -39,7 +41,7 @@ const NAME_RE = /^step-(\d{6,})$/;
 
 /**
  * Writes a checkpoint atomically. `writeWeights(dir)` saves the engine roles into `dir` (e.g.
- * `dir/policy`, `dir/critic`); then controller.json is written, the folder renamed to its final name
+ * `dir/policy`, `dir/critic`); then controller.json and, last, manifest.json are written, the folder renamed to its final name
  * and LATEST updated. A kill at any point leaves the previous checkpoint as LATEST.
  */
 export async function writeCheckpoint(
@@ -55,6 +57,7 @@ export async function writeCheckpoint(
   mkdirSync(tmp);
   await writeWeights(tmp);
   writeFileAtomic(join(tmp, 'controller.json'), `${JSON.stringify(state, null, 2)}\n`);
+  await writeManifest(tmp);
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   fsyncDir(checkpointsDir);
@@ -98,6 +101,64 @@ export function findLatestCheckpoint(runDir: string): CheckpointInfo | null {
   return null;
 }
 
+/** Checkpoints of a run, newest first: the one LATEST names, then every complete step folder by step. */
+function candidateCheckpoints(runDir: string): CheckpointInfo[] {
+  const checkpointsDir = join(runDir, 'checkpoints');
+  if (!existsSync(checkpointsDir)) return [];
+  const names = readdirSync(checkpointsDir)
+    .filter((n) => NAME_RE.test(n))
+    .sort()
+    .reverse();
+  const latest = findLatestCheckpoint(runDir);
+  const ordered = latest === null ? names : [latest.name, ...names.filter((n) => n !== latest.name)];
+  return ordered.map((n) => readCheckpoint(checkpointsDir, n)).filter((c) => c !== null);
+}
+
+/** Start of the line a resume prints for each checkpoint it skips. */
+export const SKIPPED_CHECKPOINT = 'skipping checkpoint';
+/** Suffix of a damaged checkpoint folder moved aside by a resume (kept for inspection, never loaded). */
+export const DAMAGED_SUFFIX = '.damaged';
+
+/**
+ * The newest checkpoint of a run that verifies against its manifest.json. A damaged one is reported
+ * with the bad file's path, renamed to `<name>.damaged` and skipped: the run falls back to the previous
+ * complete checkpoint (LATEST is rewritten to name it). A checkpoint without a manifest (written before
+ * manifests existed) is accepted with a warning. null when the run has no checkpoint; throws when it
+ * has some but none verifies.
+ */
+export async function findVerifiedCheckpoint(
+  runDir: string,
+  log: (line: string) => void,
+): Promise<CheckpointInfo | null> {
+  const skipped: string[] = [];
+  for (const info of candidateCheckpoints(runDir)) {
+    const problem = await verifyManifest(info.dir);
+    if (problem === null) {
+      if (skipped.length > 0) writeFileAtomic(join(runDir, 'checkpoints', 'LATEST'), `${info.name}\n`);
+      return info;
+    }
+    if (problem.kind === 'missing-manifest') {
+      log(`simplerl: warning: ${info.dir} has no manifest.json (written by an older simplerl): not verified`);
+      return info;
+    }
+    const aside = `${info.dir}${DAMAGED_SUFFIX}`;
+    rmSync(aside, { recursive: true, force: true });
+    renameSync(info.dir, aside);
+    log(
+      `simplerl: ${SKIPPED_CHECKPOINT} ${info.name}: ${problem.message}; moved it to ${aside}, ` +
+        'falling back to the previous checkpoint',
+    );
+    skipped.push(info.name);
+  }
+  if (skipped.length > 0) {
+    throw new Error(
+      `${CHECKPOINT_ERROR}: no checkpoint of ${runDir} verifies (${skipped.join(', ')} damaged); ` +
+        'start a new run (training on from damaged state is refused)',
+    );
+  }
+  return null;
+}
+
 /** Removes temporary folders and checkpoints newer than `keepStep` (left by a killed run). */
 export function cleanCheckpoints(checkpointsDir: string, keepStep: number): string[] {
   if (!existsSync(checkpointsDir)) return [];
@@ -112,7 +173,10 @@ export function cleanCheckpoints(checkpointsDir: string, keepStep: number): stri
   return removed;
 }
 
-/** Deletes all but the last `keep` complete checkpoints (never the one LATEST names). */
+/**
+ * Deletes all but the last `keep` complete checkpoints (never the one LATEST names). The schema's
+ * minimum of 2 leaves a resume one verified checkpoint to fall back to when the newest is damaged.
+ */
 export function pruneCheckpoints(checkpointsDir: string, keep: number): string[] {
   const latest = findLatestCheckpoint(join(checkpointsDir, '..'));
   const names = readdirSync(checkpointsDir)
@@ -132,6 +196,5 @@ export function setLatest(checkpointsDir: string, name: string): void {
   if (!existsSync(join(checkpointsDir, name, 'controller.json'))) {
     throw new Error(`${CHECKPOINT_ERROR}: ${join(checkpointsDir, name)} has no controller.json`);
   }
-  writeFileSync(join(checkpointsDir, 'LATEST.tmp'), `${name}\n`);
-  renameSync(join(checkpointsDir, 'LATEST.tmp'), join(checkpointsDir, 'LATEST'));
+  writeFileAtomic(join(checkpointsDir, 'LATEST'), `${name}\n`);
 }

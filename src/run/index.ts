@@ -5,11 +5,15 @@ export {
   type ControllerState,
   checkpointName,
   cleanCheckpoints,
+  DAMAGED_SUFFIX,
   findLatestCheckpoint,
+  findVerifiedCheckpoint,
   pruneCheckpoints,
+  SKIPPED_CHECKPOINT,
   setLatest,
   writeCheckpoint,
 } from './checkpoints.ts';
+export { MANIFEST_FILE, sha256File, verifyManifest, writeManifest } from './manifest.ts';
 export { BAD_METRICS, type MetricsRow, MetricsWriter, readMetrics, truncateMetrics } from './metrics.ts';
 export {
   createRunDir,

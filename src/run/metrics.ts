@@ -2,6 +2,7 @@
 // loses at most the line being written (a reader skips and counts a line that does not parse).
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from './atomic.ts';
+import type { Tracker } from './trackers/tracker.ts';
 
 /** Error prefix of a metrics row that breaks the run layout's rules. */
 export const BAD_METRICS = 'bad metrics row';
@@ -30,7 +31,11 @@ export type MetricsRow = { step: number; time: string } & Record<string, number 
 export class MetricsWriter {
   private fd: number;
 
-  constructor(readonly path: string) {
+  /** `trackers` (TensorBoard, W&B) get each row after it is written here. */
+  constructor(
+    readonly path: string,
+    private readonly trackers: readonly Tracker[] = [],
+  ) {
     this.fd = openSync(path, 'a');
   }
 
@@ -39,10 +44,17 @@ export class MetricsWriter {
     checkRow(row);
     writeSync(this.fd, `${JSON.stringify(row)}\n`);
     fsyncSync(this.fd);
+    for (const t of this.trackers) t.log(row);
   }
 
-  close(): void {
+  /**
+   * Closes the file at once, then waits for the trackers to finish. A tracker that fails is reported
+   * on stderr, never thrown: metrics.jsonl holds every row, and the caller still has to shut down.
+   */
+  async close(): Promise<void> {
     closeSync(this.fd);
+    for (const r of await Promise.allSettled(this.trackers.map((t) => t.close())))
+      if (r.status === 'rejected') process.stderr.write(`simplerl: ${(r.reason as Error).message}\n`);
   }
 }
 

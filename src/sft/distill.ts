@@ -4,9 +4,9 @@ import { mkdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/
 import { dirname, resolve } from 'node:path';
 import { type FieldMapping, loadProblemsReport, type Problem } from '../data/problems.ts';
 import { Grader, type GraderOptions } from '../reward/index.ts';
-import { checkPromptTemplate, renderPrompt } from '../tokenizer/prompts.ts';
+import { checkPromptTemplate, MATH_INSTRUCTION, renderPrompt } from '../tokenizer/prompts.ts';
 import type { TextTokenizer } from '../tokenizer/tokenizer.ts';
-import { completionsUrl, postCompletions } from './completions-client.ts';
+import { type CompletionChoice, type TeacherApi, TeacherClient } from './completions-client.ts';
 
 /** One line of the SFT data written by distill (and read by sft). */
 export interface SftRecord {
@@ -17,8 +17,14 @@ export interface SftRecord {
 }
 
 export interface DistillOptions {
-  /** Base URL of an OpenAI-compatible server (`http://host:8000`, `.../v1` or `.../v1/completions`). */
+  /** Base URL of an OpenAI-compatible server (`http://host:8000`, `.../v1` or the endpoint's URL). */
   teacher: string;
+  /**
+   * `completions` (default): prompts rendered here go to /v1/completions. `chat`: each problem is one
+   * user message (`promptTemplate` applied, default `{input}\n` + the math instruction) sent to
+   * /v1/chat/completions, rendered by the server with the teacher's own chat template.
+   */
+  teacherApi?: TeacherApi;
   /** Model name sent in each request. */
   model: string;
   /** Problems file (JSONL / JSON / Parquet, see loadProblems). */
@@ -31,7 +37,10 @@ export interface DistillOptions {
   topP?: number;
   /** max_tokens of each completion (default 2048). */
   maxTokens?: number;
-  /** Prompt template name or custom string with {input} (default qwen25-math-cot); `chat` needs `tokenizer`. */
+  /**
+   * Prompt template name or custom string with {input} (default qwen25-math-cot; with a chat teacher,
+   * the user message, default `{input}\n` + the math instruction); `chat` needs `tokenizer`.
+   */
   promptTemplate?: string;
   tokenizer?: TextTokenizer;
   /**
@@ -77,6 +86,9 @@ export interface DistillStats {
   seconds: number;
 }
 
+/** The user message of a chat teacher by default: the problem and the math instruction. */
+export const CHAT_USER_TEMPLATE = `{input}\n${MATH_INSTRUCTION}`;
+
 /** Error prefix of a resume whose settings differ from the interrupted run. */
 export const DISTILL_RESUME_MISMATCH = 'cannot resume distill';
 
@@ -108,8 +120,13 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
   const n = opts.n ?? 4;
   const batchSize = opts.batchSize ?? 8;
   const concurrency = opts.concurrency ?? 2;
-  const template = opts.promptTemplate ?? 'qwen25-math-cot';
+  const teacherApi = opts.teacherApi ?? 'completions';
+  const template = opts.promptTemplate ?? (teacherApi === 'chat' ? CHAT_USER_TEMPLATE : 'qwen25-math-cot');
   checkPromptTemplate(template);
+  if (teacherApi === 'chat' && template === 'chat')
+    throw new Error(
+      'distill: a chat teacher renders its own chat template; give --prompt-template the user message (a name or a string with {input})',
+    );
   if (opts.sftPromptTemplate !== undefined) checkPromptTemplate(opts.sftPromptTemplate);
   for (const [name, v] of [
     ['n', n],
@@ -118,7 +135,7 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
   ] as const)
     if (!Number.isInteger(v) || v < 1)
       throw new Error(`distill: ${name} must be a positive integer, got ${v}`);
-  const url = completionsUrl(opts.teacher);
+  const teacher = new TeacherClient(opts.teacher, { apiKey: opts.apiKey, retries: opts.retries });
   const { problems } = await loadProblemsReport(opts.data, { fields: opts.fields, limit: opts.limit });
   const sampling = {
     temperature: opts.temperature ?? 0.7,
@@ -131,6 +148,7 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
     data: resolve(opts.data),
     numProblems: problems.length,
     model: opts.model,
+    teacherApi,
     n,
     batchSize,
     template,
@@ -209,12 +227,12 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
         if (opts.signal?.aborted) throw new Error('distill: aborted (resume to continue)');
         const batch = batches[b];
         const prompts = batch.map((p) => renderPrompt(template, p.problem, opts.tokenizer));
-        const res = await postCompletions(
-          url,
-          { model: opts.model, prompt: prompts, n, seed: seed + b * batchSize, ...sampling },
-          { apiKey: opts.apiKey, retries: opts.retries },
-        );
-        const items = res.choices.map((c) => ({
+        const request = { model: opts.model, n, seed: seed + b * batchSize, ...sampling };
+        const choices: CompletionChoice[] =
+          teacherApi === 'chat'
+            ? await teacher.chat(prompts, request)
+            : await teacher.complete({ ...request, prompt: prompts });
+        const items = choices.map((c) => ({
           gold: batch[Math.floor(c.index / n)].answer,
           response: c.text,
           finished: c.finish_reason !== 'length',

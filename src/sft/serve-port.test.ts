@@ -69,16 +69,13 @@ describe('simplerl serve: unknown routes', () => {
         modelName: 'm',
         maxModelLen: tok.vocabSize,
       });
-      const res = await app.request('/v1/chat/completions', { method: 'POST', body: '{}' });
+      const res = await app.request('/v1/embeddings', { method: 'POST', body: '{}' });
       assert.equal(res.status, 404);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/);
       const body = (await res.json()) as { error: { message: string; code: number } };
       assert.equal(body.error.code, 404);
-      assert.ok(
-        body.error.message.startsWith(`${NOT_SERVED}: POST /v1/chat/completions;`),
-        body.error.message,
-      );
-      assert.match(body.error.message, /POST \/v1\/completions/);
+      assert.ok(body.error.message.startsWith(`${NOT_SERVED}: POST /v1/embeddings;`), body.error.message);
+      assert.match(body.error.message, /POST \/v1\/completions, POST \/v1\/chat\/completions/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,23 +1,44 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
 import type { EngineClient } from '../engine/index.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { listenError } from '../util/net.ts';
-import { type GenerateBackend, GenerateBatcher } from './generate-batcher.ts';
+import {
+  type GenerateBackend,
+  GenerateBatcher,
+  JobCancelledError,
+  jobWork,
+  type PromptResult,
+  QueueFullError,
+  type SubmitOptions,
+} from './generate-batcher.ts';
+import { DEFAULT_SERVE_LIMITS, type ServeLimits } from './serve-limits.ts';
+import {
+  BAD_COMPLETION_REQUEST,
+  type ParsedRequest,
+  parseChatRequest,
+  parseCompletionRequest,
+  REQUEST_TOO_LARGE,
+  RequestError,
+} from './serve-request.ts';
+import { choiceOf, chunkChoices, decodeSample, type Endpoint, envelope, usageOf } from './serve-response.ts';
 
 /**
- * An OpenAI-compatible completions server over the engine: `POST /v1/completions` (prompts as text or
- * token ids, n, temperature, top_p, max_tokens, stop, seed) and `GET /v1/models`. The engine runs one
- * generate call at a time; requests that wait with the same sampling arguments are merged into one
- * call (GenerateBatcher), which changes no sample since every prompt carries its own seed. This is how
- * a checkpoint becomes a teacher for `simplerl distill`, and how any OpenAI client can query it.
+ * An OpenAI-compatible server over the engine: `POST /v1/completions` (prompts as text or token ids),
+ * `POST /v1/chat/completions` (messages rendered with the model's chat template), both with n,
+ * temperature, top_p, max_tokens, stop, seed and `stream` (server-sent events), and `GET /v1/models`.
+ * The engine runs one generate call at a time; waiting requests share bounded calls round-robin
+ * (GenerateBatcher), which changes no sample since every prompt carries its own seed. Body size, work
+ * per request and queued work are bounded (ServeLimits). This is how a checkpoint becomes a teacher
+ * for `simplerl distill`, and how any OpenAI client can query it.
  */
 
 export type { GenerateBackend } from './generate-batcher.ts';
-
-/** Error prefix of a request the server refuses (HTTP 400). */
-export const BAD_COMPLETION_REQUEST = 'bad completion request';
+export { JOB_CANCELLED, QUEUE_FULL } from './generate-batcher.ts';
+export { DEFAULT_SERVE_LIMITS, type ServeLimits } from './serve-limits.ts';
+export { BAD_COMPLETION_REQUEST, REQUEST_TOO_LARGE } from './serve-request.ts';
 
 export const NOT_SERVED = 'no such route';
 
@@ -28,145 +49,168 @@ export interface CompletionsAppOptions {
   modelName: string;
   /** Context length (prompt + max_tokens must fit); from config.json max_position_embeddings. */
   maxModelLen?: number;
-  /** Most prompts merged into one engine call (default 256). */
-  maxBatchPrompts?: number;
+  /** Size and work limits (defaults: DEFAULT_SERVE_LIMITS). */
+  limits?: Partial<ServeLimits>;
+  /** Receives the batcher, so that tests and logs can read its counters. */
+  onBatcher?: (batcher: GenerateBatcher) => void;
 }
 
-class RequestError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 = 400,
-    readonly param: string | null = null,
-  ) {
-    super(message);
-  }
+function errorBody(message: string, status: number, param: string | null = null) {
+  const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  return { error: { message, type, param, code: status } };
 }
 
-interface ParsedRequest {
-  prompts: number[][];
-  n: number;
-  temperature: number;
-  topP: number;
-  maxTokens: number;
-  stop: string[];
-  seed: number;
-  logprobs: boolean;
-  echoPromptText: string[] | null;
+/** Request errors, a full queue and a gone client as OpenAI-style JSON; anything else goes to onError. */
+function errorResponse(c: Context, err: unknown): Response {
+  if (err instanceof RequestError) return c.json(errorBody(err.message, err.status, err.param), err.status);
+  if (err instanceof QueueFullError) return c.json(errorBody(err.message, 429), 429);
+  // 499 (nginx's "client closed request"): nobody reads it, the client is gone.
+  if (err instanceof JobCancelledError) return c.json(errorBody(err.message, 499), 499 as 400);
+  throw err;
 }
 
-function num(
-  body: Record<string, unknown>,
-  key: string,
-  dflt: number,
-  check: (x: number) => boolean,
-  rule: string,
-): number {
-  const v = body[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !check(v))
-    throw new RequestError(`${BAD_COMPLETION_REQUEST}: ${key} ${rule}, got ${JSON.stringify(v)}`, 400, key);
-  return v;
-}
-
-function isIdList(x: unknown): x is number[] {
-  return Array.isArray(x) && x.every((t) => Number.isInteger(t));
-}
-
-function parseRequest(body: unknown, opts: CompletionsAppOptions): ParsedRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body))
-    throw new RequestError(`${BAD_COMPLETION_REQUEST}: the body must be a JSON object`);
-  const b = body as Record<string, unknown>;
-  if (b.model !== undefined && b.model !== opts.modelName)
-    throw new RequestError(
-      `The model \`${String(b.model)}\` does not exist; this server serves \`${opts.modelName}\``,
-      404,
-      'model',
-    );
-  if (b.stream) throw new RequestError(`${BAD_COMPLETION_REQUEST}: stream is not supported`, 400, 'stream');
-  const tok = opts.tokenizer;
-  let prompts: number[][];
-  const p = b.prompt;
-  if (typeof p === 'string') prompts = [tok.encode(p)];
-  else if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string'))
-    prompts = p.map((x) => tok.encode(x));
-  else if (isIdList(p) && p.length > 0) prompts = [p];
-  else if (Array.isArray(p) && p.length > 0 && p.every(isIdList)) prompts = p as number[][];
-  else
-    throw new RequestError(
-      `${BAD_COMPLETION_REQUEST}: prompt must be a string, a list of strings, or token ids`,
-      400,
-      'prompt',
-    );
-  for (const ids of prompts) {
-    if (ids.length === 0)
-      throw new RequestError(`${BAD_COMPLETION_REQUEST}: a prompt encodes to no tokens`, 400, 'prompt');
-    for (const id of ids)
-      if (id < 0 || id >= tok.vocabSize)
-        throw new RequestError(
-          `${BAD_COMPLETION_REQUEST}: token id ${id} is outside the vocabulary`,
-          400,
-          'prompt',
-        );
-  }
-  const n = num(
-    b,
-    'n',
-    1,
-    (x) => Number.isInteger(x) && x >= 1 && x <= 1024,
-    'must be an integer in [1, 1024]',
-  );
-  const bestOf = num(b, 'best_of', n, (x) => x === n, 'other than n is not supported');
-  void bestOf;
-  const temperature = num(b, 'temperature', 1, (x) => x >= 0 && x <= 10, 'must be in [0, 10]');
-  const topP = num(b, 'top_p', 1, (x) => x > 0 && x <= 1, 'must be in (0, 1]');
-  const maxTokens = num(
-    b,
-    'max_tokens',
-    16,
-    (x) => Number.isInteger(x) && x >= 1,
-    'must be a positive integer',
-  );
-  const seed = num(b, 'seed', Math.floor(Math.random() * 2 ** 31), Number.isInteger, 'must be an integer');
-  let stop: string[] = [];
-  if (typeof b.stop === 'string') stop = [b.stop];
-  else if (Array.isArray(b.stop) && b.stop.every((s) => typeof s === 'string'))
-    stop = (b.stop as string[]).filter((s) => s !== '');
-  else if (b.stop !== undefined && b.stop !== null)
-    throw new RequestError(
-      `${BAD_COMPLETION_REQUEST}: stop must be a string or a list of strings`,
-      400,
-      'stop',
-    );
-  if (opts.maxModelLen !== undefined)
-    for (const ids of prompts)
-      if (ids.length + maxTokens > opts.maxModelLen)
-        throw new RequestError(
-          `${BAD_COMPLETION_REQUEST}: prompt (${ids.length} tokens) + max_tokens (${maxTokens}) exceeds the model's context of ${opts.maxModelLen} tokens`,
-          400,
-          'max_tokens',
-        );
-  const logprobs = b.logprobs !== undefined && b.logprobs !== null && b.logprobs !== false;
-  const echoPromptText = b.echo ? prompts.map((ids) => tok.decode(ids)) : null;
-  return { prompts, n, temperature, topP, maxTokens, stop, seed, logprobs, echoPromptText };
-}
-
-/** Cuts `text` at the first stop string; returns the cut text and whether one was found. */
-function cutAtStop(text: string, stop: string[]): [string, boolean] {
-  let cut = -1;
+/** Ids that stop generation: the eos tokens and every stop string that is exactly one token. */
+function stopIdsOf(tok: TextTokenizer, stop: string[]): Set<number> {
+  const ids = new Set(tok.eosTokenIds);
   for (const s of stop) {
-    const i = text.indexOf(s);
-    if (i >= 0 && (cut < 0 || i < cut)) cut = i;
+    const id = tok.tokenToId(s);
+    if (id !== undefined && tok.encode(s).length === 1) ids.add(id);
   }
-  return cut < 0 ? [text, false] : [text.slice(0, cut), true];
+  return ids;
+}
+
+interface Served {
+  opts: CompletionsAppOptions;
+  batcher: GenerateBatcher;
+  limits: ServeLimits;
+}
+
+async function readBody(c: Context): Promise<unknown> {
+  return c.req.json().catch((err) => {
+    throw new RequestError(`${BAD_COMPLETION_REQUEST}: the body is not valid JSON`, 400, null, {
+      cause: err,
+    });
+  });
+}
+
+function submit(
+  s: Served,
+  req: ParsedRequest,
+  stopIds: Set<number>,
+  signal: AbortSignal,
+  onPrompt?: SubmitOptions['onPrompt'],
+) {
+  const args = {
+    n: req.n,
+    temperature: req.temperature,
+    topP: req.topP,
+    maxNewTokens: req.maxTokens,
+    stopIds: [...stopIds],
+  };
+  const seeds = req.prompts.map((_, i) => req.seed + i);
+  return s.batcher.submit(req.prompts, seeds, args, { signal, onPrompt });
+}
+
+/** The whole answer once every prompt's samples are in. */
+async function answer(c: Context, s: Served, endpoint: Endpoint, req: ParsedRequest): Promise<Response> {
+  const tok = s.opts.tokenizer;
+  const stopIds = stopIdsOf(tok, req.stop);
+  const out = await submit(s, req, stopIds, c.req.raw.signal);
+  let numCompletionTokens = 0;
+  const choices = out.finish.map((_, k) => {
+    const sample = decodeSample(tok, out, k, stopIds, req.stop);
+    numCompletionTokens += out.offsets[k + 1] - out.offsets[k];
+    return choiceOf(endpoint, tok, req, sample, k, Math.floor(k / req.n));
+  });
+  return c.json({
+    ...envelope(endpoint, s.opts.modelName, false),
+    choices,
+    usage: usageOf(req, numCompletionTokens),
+  });
+}
+
+/**
+ * Server-sent events in OpenAI's chunk format, ending with `data: [DONE]`. The engine returns whole
+ * samples, so each choice arrives as one content chunk when its prompt's batch is done (prompts of a
+ * large request finish batch by batch); a client that goes away cancels the request's queued prompts.
+ */
+function streamAnswer(c: Context, s: Served, endpoint: Endpoint, req: ParsedRequest): Response {
+  const tok = s.opts.tokenizer;
+  const stopIds = stopIdsOf(tok, req.stop);
+  const head = envelope(endpoint, s.opts.modelName, true);
+  return streamSSE(c, async (stream) => {
+    const ac = new AbortController();
+    stream.onAbort(() => ac.abort());
+    c.req.raw.signal.addEventListener('abort', () => ac.abort(), { once: true });
+    let writes = Promise.resolve();
+    let numCompletionTokens = 0;
+    const onPrompt = (i: number, r: PromptResult) => {
+      const choices = r.finish.flatMap((_, j) => {
+        numCompletionTokens += r.offsets[j + 1] - r.offsets[j];
+        const sample = decodeSample(tok, r, j, stopIds, req.stop);
+        return chunkChoices(choiceOf(endpoint, tok, req, sample, i * req.n + j, i));
+      });
+      for (const choice of choices)
+        writes = writes.then(() => stream.writeSSE({ data: JSON.stringify({ ...head, choices: [choice] }) }));
+    };
+    try {
+      await submit(s, req, stopIds, ac.signal, onPrompt);
+    } catch (err) {
+      if (err instanceof JobCancelledError) return;
+      const status = err instanceof QueueFullError ? 429 : 500;
+      await writes;
+      await stream.writeSSE({
+        data: JSON.stringify(
+          errorBody(`${status === 500 ? 'engine error: ' : ''}${(err as Error).message}`, status),
+        ),
+      });
+      return;
+    }
+    await writes;
+    if (req.isUsageStreamed)
+      await stream.writeSSE({
+        data: JSON.stringify({ ...head, choices: [], usage: usageOf(req, numCompletionTokens) }),
+      });
+    await stream.writeSSE({ data: '[DONE]' });
+  });
+}
+
+function route(s: Served, endpoint: Endpoint) {
+  const parse = endpoint === 'chat' ? parseChatRequest : parseCompletionRequest;
+  const ctx = { ...s.opts, limits: s.limits };
+  return async (c: Context) => {
+    try {
+      const req = parse(await readBody(c), ctx);
+      // A queue that is full answers 429 before any stream starts.
+      s.batcher.checkRoom(jobWork(req.prompts.length, { n: req.n, maxNewTokens: req.maxTokens }));
+      return req.isStream ? streamAnswer(c, s, endpoint, req) : await answer(c, s, endpoint, req);
+    } catch (err) {
+      return errorResponse(c, err);
+    }
+  };
 }
 
 /** The Hono app of the completions server (exported for tests; `serveModel` runs it). */
 export async function createCompletionsApp(opts: CompletionsAppOptions): Promise<Hono> {
   const { Hono } = await import('hono');
+  const { bodyLimit } = await import('hono/body-limit');
   const app = new Hono();
-  const tok = opts.tokenizer;
-  // The engine answers one call at a time; requests that wait together are merged into one call.
-  const batcher = new GenerateBatcher(opts.engine, opts.maxBatchPrompts ?? 256);
+  const limits = { ...DEFAULT_SERVE_LIMITS, ...opts.limits };
+  // The engine answers one call at a time; waiting requests share bounded calls round-robin.
+  const batcher = new GenerateBatcher(opts.engine, limits);
+  opts.onBatcher?.(batcher);
+  const served: Served = { opts, batcher, limits };
+  const limitBody = bodyLimit({
+    maxSize: limits.maxBodyBytes,
+    onError: (c) =>
+      c.json(
+        errorBody(
+          `${REQUEST_TOO_LARGE}: the body is over this server's limit of ${limits.maxBodyBytes} bytes (--max-body-bytes)`,
+          413,
+        ),
+        413,
+      ),
+  });
 
   app.get('/v1/models', (c) =>
     c.json({
@@ -183,102 +227,20 @@ export async function createCompletionsApp(opts: CompletionsAppOptions): Promise
     }),
   );
   app.get('/health', (c) => c.text('ok'));
+  app.post('/v1/completions', limitBody, route(served, 'completion'));
+  app.post('/v1/chat/completions', limitBody, route(served, 'chat'));
 
-  app.post('/v1/completions', async (c) => {
-    let req: ParsedRequest;
-    try {
-      const body = await c.req.json().catch(() => {
-        throw new RequestError(`${BAD_COMPLETION_REQUEST}: the body is not valid JSON`);
-      });
-      req = parseRequest(body, opts);
-    } catch (err) {
-      if (!(err instanceof RequestError)) throw err;
-      return c.json(
-        {
-          error: { message: err.message, type: 'invalid_request_error', param: err.param, code: err.status },
-        },
-        err.status,
-      );
-    }
-    // A stop string that is exactly one token also stops generation early; the others are cut afterwards.
-    const stopIds = new Set(tok.eosTokenIds);
-    for (const s of req.stop) {
-      const id = tok.tokenToId(s);
-      if (id !== undefined && tok.encode(s).length === 1) stopIds.add(id);
-    }
-    const out = await batcher.submit(
-      req.prompts,
-      req.prompts.map((_, i) => req.seed + i),
-      {
-        n: req.n,
-        temperature: req.temperature,
-        topP: req.topP,
-        maxNewTokens: req.maxTokens,
-        stopIds: [...stopIds],
-      },
-    );
-    let numCompletionTokens = 0;
-    const choices = out.finish.map((finish, k) => {
-      let gen = out.ids.subarray(out.offsets[k], out.offsets[k + 1]);
-      numCompletionTokens += gen.length;
-      let finishReason = finish === 'stop' ? 'stop' : 'length';
-      // The stop token itself is not part of the text (as OpenAI / vLLM).
-      if (finish === 'stop' && gen.length > 0 && stopIds.has(gen[gen.length - 1]))
-        gen = gen.subarray(0, gen.length - 1);
-      const [text, isCut] = cutAtStop(tok.decode(gen, { skipSpecialTokens: true }), req.stop);
-      if (isCut) finishReason = 'stop';
-      const prefix = req.echoPromptText ? req.echoPromptText[Math.floor(k / req.n)] : '';
-      const lp = out.logprobs.subarray(out.offsets[k], out.offsets[k] + gen.length);
-      return {
-        index: k,
-        text: prefix + text,
-        logprobs: req.logprobs
-          ? {
-              tokens: [...gen].map((id) => tok.idToToken(id) ?? ''),
-              token_logprobs: [...lp],
-              top_logprobs: null,
-              text_offset: null,
-            }
-          : null,
-        finish_reason: finishReason,
-      };
-    });
-    const numPromptTokens = req.prompts.reduce((a, p) => a + p.length, 0);
-    return c.json({
-      id: `cmpl-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
-      object: 'text_completion',
-      created: Math.floor(Date.now() / 1000),
-      model: opts.modelName,
-      choices,
-      usage: {
-        prompt_tokens: numPromptTokens,
-        completion_tokens: numCompletionTokens,
-        total_tokens: numPromptTokens + numCompletionTokens,
-      },
-    });
-  });
-
-  // OpenAI clients read the error from JSON; say which routes exist (a chat client gets 404 here).
+  // OpenAI clients read the error from JSON; say which routes exist.
   app.notFound((c) =>
     c.json(
-      {
-        error: {
-          message: `${NOT_SERVED}: ${c.req.method} ${c.req.path}; this server has POST /v1/completions, GET /v1/models, GET /health`,
-          type: 'invalid_request_error',
-          param: null,
-          code: 404,
-        },
-      },
+      errorBody(
+        `${NOT_SERVED}: ${c.req.method} ${c.req.path}; this server has POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /health`,
+        404,
+      ),
       404,
     ),
   );
-
-  app.onError((err, c) =>
-    c.json(
-      { error: { message: `engine error: ${err.message}`, type: 'server_error', param: null, code: 500 } },
-      500,
-    ),
-  );
+  app.onError((err, c) => c.json(errorBody(`engine error: ${err.message}`, 500), 500));
   return app;
 }
 
@@ -341,6 +303,7 @@ export interface ServeModelOptions {
   threads?: number;
   dtype?: 'auto' | 'float32' | 'bfloat16';
   onLog?: (line: string) => void;
+  limits?: Partial<ServeLimits>;
 }
 
 /** Loads the tokenizer, the engine (unless given) and serves; `close()` stops both. */
@@ -371,6 +334,7 @@ export async function serveModel(opts: ServeModelOptions): Promise<ServeHandle &
     tokenizer,
     modelName,
     maxModelLen: readMaxModelLen(modelDir),
+    limits: opts.limits,
   });
   let handle: ServeHandle;
   try {

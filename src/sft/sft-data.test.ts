@@ -47,10 +47,11 @@ describe('SFT data', () => {
       ['{"prompt": "a"}', /:1: field "response" must be a non-empty string/],
       ['{"response": "a"}', /:1: needs a string field "prompt"/],
       ['[1]', /:1: expected a JSON object/],
+      ['{"prompt": "a", "response": "b"}\n{"prompt": "caf\xe9", "response": "b"}', /:2: not UTF-8/],
     ];
     for (const [text, re] of cases) {
       const path = join(dir, 'bad.jsonl');
-      await writeFile(path, text);
+      await writeFile(path, Buffer.from(text, 'latin1')); // latin1: the é of the last case is one byte 0xe9
       await assert.rejects(
         loadSftData(path, tok),
         (e: Error) => e.message.startsWith(`${BAD_SFT_LINE}: ${path}`) && re.test(e.message),

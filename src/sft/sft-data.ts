@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readUtf8Strict } from '../data/utf8.ts';
 import { renderPrompt } from '../tokenizer/prompts.ts';
 import type { TextTokenizer } from '../tokenizer/tokenizer.ts';
 
@@ -38,7 +38,7 @@ export async function loadSftData(
   tok: TextTokenizer,
   opts: { promptTemplate?: string; maxTokens?: number } = {},
 ): Promise<SftDataReport> {
-  const text = await readFile(path, 'utf8');
+  const text = await readUtf8Strict(path, BAD_SFT_LINE);
   const lines = text.split('\n');
   const report: SftDataReport = { examples: [], numRecords: 0, numTooLong: 0 };
   const maxTokens = opts.maxTokens ?? Number.POSITIVE_INFINITY;

@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
 import { makeTinyModel } from '../../tests/fixtures/tiny-model.ts';
 import { REPO_ROOT, runCli } from '../../tests/fixtures/train-setup.ts';
 import { SERVE_READY_LINE } from '../cli/commands/serve.ts';
@@ -173,7 +174,26 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
       ((await tooLong.json()) as { error: { message: string } }).error.message,
       /exceeds the model's context of 512/,
     );
-    assert.equal((await post({ prompt: 'x', stream: true })).status, 400);
+    // streaming: server-sent events ending with [DONE] (the openai client reads them in serve-openai.test.ts)
+    const streamed = await post({ prompt: 'x', stream: true, max_tokens: 2 });
+    assert.match(streamed.headers.get('content-type') ?? '', /text\/event-stream/);
+    assert.match(await streamed.text(), /data: \[DONE\]\n\n$/);
+  });
+
+  test('the openai client streams a chat completion from the `simplerl serve` process', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'EMPTY', maxRetries: 0 });
+    const args = {
+      model: modelName,
+      messages: [{ role: 'user' as const, content: 'Compute 1 + 2.' }],
+      max_tokens: 16,
+      temperature: 0,
+    };
+    const whole = await client.chat.completions.create(args);
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({ ...args, stream: true }))
+      text += chunk.choices[0]?.delta.content ?? '';
+    assert.equal(text, whole.choices[0].message.content);
+    assert.ok(text.length > 0);
   });
 
   test('the batcher merges waiting jobs without changing any sample', async () => {
@@ -247,6 +267,35 @@ describe('warm-up: sft → serve → distill (real engine on CPU)', () => {
       assert.equal(r.response, RESPONSE);
       // the teacher saw `{input}\n`; the SFT data carries the student's prompt
       assert.equal(r.prompt, `Q: ${problems.find((p) => p.id === r.problem_id)?.problem}`);
+    }
+  });
+
+  test('distill with a chat teacher: the server renders the chat template, verified samples kept', async () => {
+    const out = join(dir, 'distilled-chat.jsonl');
+    const stats = await runDistill({
+      teacher: server.url,
+      teacherApi: 'chat',
+      model: modelName,
+      data: join(dir, 'problems.jsonl'),
+      out,
+      n: 2,
+      temperature: 0,
+      maxTokens: 16,
+      promptTemplate: '{input}\n',
+      batchSize: 2,
+      concurrency: 2,
+    });
+    assert.equal(stats.numSamples, 10);
+    const records = (await readFile(out, 'utf8'))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as SftRecord);
+    assert.equal(records.length, stats.numKept);
+    assert.ok(stats.numKept >= 1, JSON.stringify(stats));
+    for (const r of records) {
+      assert.ok(['p0', 'p2', 'p4'].includes(r.problem_id), r.problem_id);
+      assert.equal(r.prompt, `${r.problem}\n`); // the user message as sent
     }
   });
 

@@ -7,7 +7,7 @@ import { buildTokenizerFiles, tinyMathTokenizerSpec } from './build-tokenizer.ts
 import { PROMPT_TEMPLATE_NAMES, renderPrompt, UNKNOWN_PROMPT_TEMPLATE } from './prompts.ts';
 import { TextTokenizer } from './tokenizer.ts';
 
-// Byte-for-byte copies of notes/recipe.md "Prompt templates", with {input} = "What is $1+1$?".
+// Byte-for-byte copies of docs/recipe.md "Prompt templates", with {input} = "What is $1+1$?".
 const PROBLEM = 'What is $1+1$?';
 
 test('qwen25-math-cot matches the recipe byte for byte', () => {

@@ -7,7 +7,7 @@ export const UNKNOWN_PROMPT_TEMPLATE = 'unknown prompt template';
 export const MATH_INSTRUCTION = 'Please reason step by step, and put your final answer within \\boxed{}.';
 
 /**
- * Named prompt templates; `{input}` is replaced by the problem text. Sources: notes/recipe.md
+ * Named prompt templates; `{input}` is replaced by the problem text. Sources: docs/recipe.md
  * (hkust-nlp/simpleRL-reason v0 `qwen25-math-cot`, v1 `qwen-boxed` and `abel`). `chat` is not a
  * string: it renders the tokenizer's own chat template with one user turn, `{input}\n` + the
  * instruction, and the generation prompt.

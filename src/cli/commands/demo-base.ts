@@ -32,7 +32,7 @@ export function register(program: Command): void {
       const { EngineClient } = await import('../../engine/index.ts');
       const { DEFAULT_BASE_SPEC, SHIPPED_BASES_DIR } = await import('../../demo/base-model.ts');
       const { describeShip, makeShippedBase } = await import('../../demo/ship-base.ts');
-      const { pickThreads } = await import('../../demo/threads.ts');
+      const { pickThreads } = await import('../../engine/threads.ts');
       const threads = await pickThreads(opts.threads);
       console.error(`simplerl demo-base: ${threads.message}`);
       const engine = await EngineClient.start({ device: 'cpu', threads: threads.threads });

@@ -1,6 +1,7 @@
 // `simplerl distill`: sample solutions from a teacher endpoint, keep the verified ones as SFT data.
-import { type Command, InvalidArgumentError } from 'commander';
-import { checkExtract, collect, parseInteger, parsePositiveInt } from '../options.ts';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { TEACHER_APIS, type TeacherApi } from '../../sft/completions-client.ts';
+import { collect, type EXTRACT_MODES, extractOption, parseInteger, parsePositiveInt } from '../options.ts';
 
 function parseNonNegative(text: string): number {
   const n = Number(text);
@@ -10,6 +11,7 @@ function parseNonNegative(text: string): number {
 
 interface DistillCliOptions {
   teacher: string;
+  teacherApi: TeacherApi;
   model: string;
   data: string;
   out: string;
@@ -17,7 +19,7 @@ interface DistillCliOptions {
   temperature: number;
   topP: number;
   maxTokens: number;
-  promptTemplate: string;
+  promptTemplate?: string;
   tokenizer?: string;
   sftPromptTemplate?: string;
   studentTokenizer?: string;
@@ -30,7 +32,7 @@ interface DistillCliOptions {
   problemField?: string;
   answerField?: string;
   solutionField?: string;
-  extract: string;
+  extract: (typeof EXTRACT_MODES)[number];
   resume?: boolean;
 }
 
@@ -45,6 +47,15 @@ export function register(program: Command): void {
       '--teacher <url>',
       'server base URL, e.g. http://127.0.0.1:8000 (or .../v1, .../v1/completions)',
     )
+    .addOption(
+      new Option(
+        '--teacher-api <api>',
+        'completions: prompts rendered here (--prompt-template) go to /v1/completions; chat: each problem is one user message ' +
+          '(--prompt-template, default "{input}\\n" + the math instruction) to /v1/chat/completions, rendered by the teacher',
+      )
+        .choices(TEACHER_APIS)
+        .default('completions'),
+    )
     .requiredOption('--model <name>', 'model name sent in the requests (see GET /v1/models)')
     .requiredOption(
       '--data <problems>',
@@ -57,8 +68,7 @@ export function register(program: Command): void {
     .option('--max-tokens <n>', 'max new tokens per sample', parsePositiveInt, 2048)
     .option(
       '--prompt-template <name|string>',
-      'qwen25-math-cot | qwen-boxed | abel | plain | chat | a string with {input}',
-      'qwen25-math-cot',
+      'qwen25-math-cot | qwen-boxed | abel | plain | chat | a string with {input} (default qwen25-math-cot; with --teacher-api chat, the user message)',
     )
     .option('--tokenizer <dir>', 'tokenizer folder whose chat template `--prompt-template chat` renders')
     .option(
@@ -85,7 +95,7 @@ export function register(program: Command): void {
       'field of the gold answer (default answer / final_answer / boxed solution)',
     )
     .option('--solution-field <name>', 'field whose last \\boxed{} is the gold (default solution)')
-    .option('--extract <mode>', 'answer extraction of the verifier: boxed | any', 'boxed')
+    .addOption(extractOption('answer extraction of the verifier', 'boxed'))
     .option('--resume', 'continue an interrupted run from OUT.partial (same settings required)')
     .action(async (opts: DistillCliOptions) => {
       const { runDistill } = await import('../../sft/distill.ts');
@@ -95,7 +105,7 @@ export function register(program: Command): void {
       const studentTokenizer = opts.studentTokenizer
         ? await (await import('../../tokenizer/tokenizer.ts')).TextTokenizer.fromDir(opts.studentTokenizer)
         : undefined;
-      const extract = checkExtract(opts.extract);
+      const extract = opts.extract;
       // Ctrl-C stops before the next request; the finished batches stay in OUT.partial for --resume.
       const controller = new AbortController();
       const onSignal = () => {
@@ -108,6 +118,7 @@ export function register(program: Command): void {
       process.on('SIGINT', onSignal);
       const stats = await runDistill({
         teacher: opts.teacher,
+        teacherApi: opts.teacherApi,
         model: opts.model,
         data: opts.data,
         out: opts.out,

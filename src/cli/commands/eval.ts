@@ -2,7 +2,7 @@
 // existing responses. Writes summary.json, results.md, per_problem.jsonl and responses.jsonl.
 import { basename, dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { checkDevice, checkExtract, parseList, parsePositiveInt } from '../options.ts';
+import { deviceOption, extractOption, parseList, parsePositiveInt } from '../options.ts';
 
 export const BAD_FIELDS = 'expected --fields like id=key,problem=question,answer=gold';
 export const BAD_NUMBER = 'expected a number';
@@ -131,7 +131,7 @@ export function register(program: Command): void {
     )
     .option('--seed <n>', 'sampling seed (problem i uses seed + i)', parseNonNegativeInt, 0)
     .option('--batch-size <n>', 'prompts per engine call', parsePositiveInt, 64)
-    .option('--device <device>', 'engine device: auto, cpu or cuda', 'auto')
+    .addOption(deviceOption())
     .option('--threads <n>', 'engine torch threads', parsePositiveInt)
     .option(
       '--responses <file>',
@@ -151,10 +151,11 @@ export function register(program: Command): void {
       'e.g. pass@1,avg@8,maj@8,pass@8 (default pass@1, plus pass@2^i, avg@n, maj@n with n > 1)',
       parseList,
     )
-    .option(
-      '--extract <mode>',
-      'answer extraction: any (box, "the answer is", last number; the harness default) or boxed',
-      'any',
+    .addOption(
+      extractOption(
+        'answer extraction: any (box, "the answer is", last number; the harness default) or boxed',
+        'any',
+      ),
     )
     .option(
       '--grader-timeout-ms <ms>',
@@ -168,9 +169,7 @@ export function register(program: Command): void {
       parseList,
     )
     .action(async (opts: EvalCliOptions) => {
-      checkExtract(opts.extract);
       if ((opts.model === undefined) === (opts.responses === undefined)) throw new Error(EVAL_MODE_ERROR);
-      checkDevice(opts.device);
       const source = (opts.model ?? opts.responses) as string;
       const out = opts.out ?? defaultEvalOut(source);
       const log = (msg: string) => process.stderr.write(`${msg}\n`);

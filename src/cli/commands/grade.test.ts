@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { REPO_ROOT, runCli } from '../../../tests/fixtures/train-setup.ts';
-import { BAD_EXTRACT, BAD_POSITIVE_INT } from '../options.ts';
+import { BAD_POSITIVE_INT } from '../options.ts';
 import { BAD_LINE, CANNOT_READ_INPUT, CANNOT_WRITE_OUTPUT, register } from './grade.ts';
 
 describe('simplerl grade', () => {
@@ -81,16 +81,21 @@ describe('simplerl grade', () => {
     );
   });
 
-  it('rejects an unknown extraction mode', async () => {
-    const p = new Command('simplerl')
-      .exitOverride()
-      .configureOutput({ writeErr: () => {}, writeOut: () => {} });
-    register(p);
-    await assert.rejects(
-      p.parseAsync(['grade', '--input', 'x', '--output', 'y', '--extract', 'last'], { from: 'user' }),
-      (err: Error) => err.message.startsWith(BAD_EXTRACT),
-    );
-  });
+  for (const [flag, value, allowed] of [
+    ['--extract', 'last', 'boxed, any'],
+    ['--format', 'loose', 'strict, original, none'],
+  ]) {
+    it(`rejects ${flag} ${value} (commander choices)`, async () => {
+      const p = new Command('simplerl')
+        .exitOverride()
+        .configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      register(p);
+      await assert.rejects(
+        p.parseAsync(['grade', '--input', 'x', '--output', 'y', flag, value], { from: 'user' }),
+        (err: Error) => err.message.includes(`'${value}' is invalid. Allowed choices are ${allowed}.`),
+      );
+    });
+  }
 });
 
 describe('simplerl grade: user errors', () => {

@@ -5,20 +5,20 @@
 import { once } from 'node:events';
 import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Command } from 'commander';
-import { checkExtract, parsePositiveInt } from '../options.ts';
+import { type Command, Option } from 'commander';
+import { REWARD_FORMATS } from '../../reward/rules.ts';
+import { type EXTRACT_MODES, extractOption, parsePositiveInt } from '../options.ts';
 
 export const BAD_LINE = 'bad line';
 export const CANNOT_READ_INPUT = 'simplerl grade: cannot read --input';
 export const CANNOT_WRITE_OUTPUT = 'simplerl grade: cannot write --output';
-export const BAD_FORMAT = '--format must be strict, original or none';
 const BATCH = 1024;
 
 interface GradeCliOptions {
   input: string;
   output: string;
-  extract: string;
-  format?: string;
+  extract: (typeof EXTRACT_MODES)[number];
+  format?: (typeof REWARD_FORMATS)[number];
   threads?: number;
   timeoutMs: number;
   customReward?: string;
@@ -36,14 +36,14 @@ export function register(program: Command): void {
       '--output <file>',
       'JSONL: each input line plus correct, extracted, reason, formatted, reward; - writes stdout',
     )
-    .option(
-      '--extract <mode>',
-      "answer extraction: 'boxed' (final \\boxed{} only) or 'any' (Math-Verify-like)",
-      'boxed',
+    .addOption(
+      extractOption("answer extraction: 'boxed' (final \\boxed{} only) or 'any' (Math-Verify-like)", 'boxed'),
     )
-    .option(
-      '--format <rule>',
-      "format rule of the reward table: 'strict' (default), 'original' (v0: contains `boxed`) or 'none'",
+    .addOption(
+      new Option(
+        '--format <rule>',
+        "format rule of the reward table: 'strict' (default), 'original' (v0: contains `boxed`) or 'none'",
+      ).choices(REWARD_FORMATS),
     )
     .option('--threads <n>', 'grader worker threads (default: cores - 1)', parsePositiveInt)
     .option('--timeout-ms <ms>', 'time budget per grading call', parsePositiveInt, 3000)
@@ -57,9 +57,7 @@ export function register(program: Command): void {
 }
 
 async function runGrade(opts: GradeCliOptions): Promise<void> {
-  const extract = checkExtract(opts.extract);
-  if (opts.format !== undefined && !['strict', 'original', 'none'].includes(opts.format))
-    throw new Error(`${BAD_FORMAT}, got ${opts.format}`);
+  const extract = opts.extract;
   // Both files are opened before the grader starts, so a wrong path fails with its name (not a stack trace).
   // `-` is stdin / stdout, as for most Unix tools.
   const isStdin = opts.input === '-';
@@ -79,7 +77,7 @@ async function runGrade(opts: GradeCliOptions): Promise<void> {
   const started = performance.now();
   const grader = await Grader.create({
     extract,
-    rules: opts.format ? { format: opts.format as 'strict' | 'original' | 'none' } : {},
+    rules: opts.format ? { format: opts.format } : {},
     threads: opts.threads,
     timeoutMs: opts.timeoutMs,
     customReward: opts.customReward,

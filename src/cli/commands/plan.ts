@@ -1,5 +1,5 @@
 // `simplerl plan CONFIG [--set k=v ...]`: memory per device of a run, before it starts.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { collect } from '../options.ts';
 
 export function register(program: Command): void {
@@ -13,9 +13,13 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'override one config key (repeatable)', collect, [])
     .option('--model-config <file>', "the model's config.json (default: <model.path>/config.json)")
     .option('--device-gb <n>', 'memory of one device in GB (10^9 bytes)', '80')
-    .option('--device <kind>', 'cuda or cpu (default: cpu when engine.device is cpu, else cuda)')
+    .addOption(
+      new Option('--device <kind>', 'default: cpu when engine.device is cpu, else cuda').choices([
+        'cuda',
+        'cpu',
+      ]),
+    )
     .option('--offload', 'optimizer state and fp32 master weights in host memory')
-    .option('--generation-rows <n>', 'rows generated at once per rank (default: all rows of a step)')
     .option('--json', 'print the plan as JSON')
     .action(
       async (
@@ -24,9 +28,8 @@ export function register(program: Command): void {
           set: string[];
           modelConfig?: string;
           deviceGb: string;
-          device?: string;
+          device?: 'cuda' | 'cpu';
           offload?: boolean;
-          generationRows?: string;
           json?: boolean;
         },
       ) => {
@@ -45,9 +48,7 @@ export function register(program: Command): void {
         } catch (err) {
           throw new Error(`${modelConfigFile}: ${(err as Error).message}`);
         }
-        const device = (opts.device ?? (cfg.engine.device === 'cpu' ? 'cpu' : 'cuda')) as 'cuda' | 'cpu';
-        if (device !== 'cuda' && device !== 'cpu')
-          throw new Error(`--device must be cuda or cpu, got ${opts.device}`);
+        const device = opts.device ?? (cfg.engine.device === 'cpu' ? 'cpu' : 'cuda');
         const deviceGb = Number(opts.deviceGb);
         if (!(deviceGb > 0)) throw new Error(`--device-gb must be a positive number, got ${opts.deviceGb}`);
         const dtype =
@@ -66,7 +67,7 @@ export function register(program: Command): void {
           gradCheckpointing: cfg.optim.grad_checkpointing,
           offloadOptimizer: opts.offload === true,
           deviceBytes: deviceGb * 1e9,
-          generationRows: opts.generationRows ? Number(opts.generationRows) : null,
+          maxRowsPerWave: cfg.rollout.max_rows_per_wave,
         });
         process.stdout.write(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatPlan(plan)}\n`);
       },

@@ -1,6 +1,13 @@
 // `simplerl sft`: supervised fine-tuning on (prompt, response) pairs, loss on the response tokens only.
 import { type Command, InvalidArgumentError } from 'commander';
-import { checkDevice, checkDtype, parseInteger, parsePositiveInt } from '../options.ts';
+import {
+  type DeviceChoice,
+  type DtypeChoice,
+  deviceOption,
+  dtypeOption,
+  parseInteger,
+  parsePositiveInt,
+} from '../options.ts';
 
 function parsePositive(text: string): number {
   const n = Number(text);
@@ -30,9 +37,9 @@ interface SftCliOptions {
   weightDecay: number;
   promptTemplate: string;
   seed: number;
-  device: string;
+  device: DeviceChoice;
   threads?: number;
-  dtype: string;
+  dtype: DtypeChoice;
   maxSteps?: number;
 }
 
@@ -69,13 +76,12 @@ export function register(program: Command): void {
       'qwen25-math-cot',
     )
     .option('--seed <n>', 'shuffling and init seed', parseInteger, 0)
-    .option('--device <device>', 'engine device: auto | cpu | cuda', 'auto')
+    .addOption(deviceOption())
     .option('--threads <n>', 'torch threads on CPU', parsePositiveInt)
-    .option('--dtype <dtype>', 'auto | float32 | bfloat16', 'auto')
+    .addOption(dtypeOption())
     .option('--max-steps <k>', 'stop after k optimiser steps', parsePositiveInt)
     .action(async (opts: SftCliOptions) => {
-      const device = checkDevice(opts.device);
-      const dtype = checkDtype(opts.dtype);
+      const { device, dtype } = opts;
       const { runSft } = await import('../../sft/sft.ts');
       const result = await runSft({
         ...opts,

@@ -2,8 +2,14 @@
 import type { Command } from 'commander';
 import { collect } from '../options.ts';
 
-/** Exit code of a run stopped by SIGINT / SIGTERM (after its checkpoint): 128 + SIGINT, as shells do. */
+/** Exit code of a run stopped by SIGINT (after its checkpoint): 128 + SIGINT, as shells do. */
 export const EXIT_INTERRUPTED = 130;
+/** Exit code of a run stopped by SIGTERM (after its checkpoint): 128 + SIGTERM. */
+export const EXIT_TERMINATED = 143;
+
+function exitCodeOf(sig: NodeJS.Signals): number {
+  return sig === 'SIGTERM' ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+}
 
 export function register(program: Command): void {
   program
@@ -15,7 +21,7 @@ export function register(program: Command): void {
     .argument('[config]', 'YAML config (e.g. configs/zero.yaml); optional with --resume')
     .option(
       '--set <key=value>',
-      'override one config key, typed by the schema (repeatable), e.g. --set algo.kl.coef=0.001',
+      'override one config key, typed by the schema (repeatable; a key set twice: the last wins), e.g. --set algo.kl.coef=0.001',
       collect,
       [],
     )
@@ -57,16 +63,19 @@ export function register(program: Command): void {
         for (const w of run.warnings) process.stderr.write(`${w}\n`);
         const { runTraining } = await import('../../rl/trainer.ts');
         const controller = new AbortController();
-        let numSignals = 0;
+        let firstSignal: NodeJS.Signals | null = null;
         const onSignal = (sig: NodeJS.Signals) => {
-          numSignals++;
-          if (numSignals === 1) {
+          if (firstSignal === null) {
+            firstSignal = sig;
             process.stderr.write(
               `\nsimplerl: ${sig}: stopping after this step and writing a checkpoint (again to quit now)\n`,
             );
             controller.abort();
           } else {
-            process.exit(130);
+            process.stderr.write(
+              `\nsimplerl: ${sig} again: quitting now, without a checkpoint of this step\n`,
+            );
+            process.exit(exitCodeOf(sig));
           }
         };
         process.on('SIGINT', onSignal);
@@ -82,7 +91,7 @@ export function register(program: Command): void {
             `${JSON.stringify({ run_dir: result.runDir, step: result.step, total_steps: result.totalSteps, checkpoint: result.lastCheckpoint?.dir ?? null, aborted: result.aborted })}\n`,
           );
           // Stopped by a signal before the last step: not a success (`train && eval` must not go on).
-          if (result.aborted) process.exitCode = EXIT_INTERRUPTED;
+          if (result.aborted) process.exitCode = exitCodeOf(firstSignal ?? 'SIGINT');
         } catch (err) {
           throw withResumeHint(err, run.runDir);
         } finally {

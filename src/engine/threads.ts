@@ -1,6 +1,6 @@
 /**
- * How many torch threads the demo's engine should use: the cores actually free, not the cores that
- * exist. On 2 cores a second busy process made 2-thread PyTorch ~10× slower in the prototype
+ * How many torch threads an engine should use when the user did not say: the cores actually free, not
+ * the cores that exist (EngineClient.start uses it for every command; the demo reports it too). On 2 cores a second busy process made 2-thread PyTorch ~10× slower in the prototype
  * (threads spin-wait for each other when one of them is descheduled), so on a busy machine fewer
  * threads are faster, and the user should be told why the demo runs slow.
  */
@@ -69,4 +69,12 @@ export function chooseThreads(busyCores: number, numCores: number, requested?: n
 export async function pickThreads(requested?: number, sampleMs = 500): Promise<ThreadChoice> {
   const numCores = availableParallelism();
   return chooseThreads(await measureBusyCores(sampleMs, numCores), numCores, requested);
+}
+
+/** Prefix of the line said when an engine's threads were picked on a busy machine. */
+export const BUSY_NOTICE = 'simplerl: engine threads:';
+
+/** The default `onThreads`: one stderr line when the machine is busy (an idle pick needs no word). */
+export function noticeBusy(choice: ThreadChoice): void {
+  if (choice.isBusy) process.stderr.write(`${BUSY_NOTICE} ${choice.message}\n`);
 }
