@@ -1,10 +1,10 @@
 // configs/zero.yaml and configs/warmup.yaml as shipped, shrunk only by --set to CPU size, run 2 RL steps
 // through the CLI on a random-weight Qwen2.5-0.5B-architecture model (fewer layers: see
-// PRESET_NUM_LAYERS) with the real Qwen2.5 tokenizer and real MATH problems (data/math-level3to5.jsonl
-// once shipped, else tests/fixtures/math-sample.jsonl). Checks the prompt template, the stop ids, the
-// reward path and the checkpoints on the real tokenizer.
+// PRESET_NUM_LAYERS) with the real Qwen2.5 tokenizer and the shipped training set
+// (data/math-level3to5.jsonl). Checks the prompt template, the stop ids, the reward path and the
+// checkpoints on the real tokenizer.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +20,6 @@ import {
   MATH_SAMPLE_SFT,
   type RealTokenizers,
   realTokenizers,
-  SHIPPED_TRAIN,
 } from './fixtures/real-tokenizers.ts';
 import { REPO_ROOT, runCli, runPython } from './fixtures/train-setup.ts';
 
@@ -42,7 +41,6 @@ function cpuSets(model: string, runs: string): string[] {
     'engine.device=cpu',
     'engine.threads=1',
     'reward.threads=1',
-    ...(existsSync(SHIPPED_TRAIN) ? [] : [`data.train=${MATH_SAMPLE}`]),
   ];
 }
 

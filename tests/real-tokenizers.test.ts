@@ -1,7 +1,7 @@
 // The real Qwen2.5 and Llama-3 tokenizers (fetched by scripts/setup-fixtures-tokenizers.sh) through our
 // TextTokenizer against Hugging Face `tokenizers` (Rust) and transformers, computed in one Python batch:
-// ids on every problem and answer of the training set (data/math-level3to5.jsonl once shipped, else a
-// 24-problem MATH sample; SIMPLERL_TOKENIZER_CORPUS=FILE for another JSONL), decodes that round-trip,
+// ids on every problem and answer of the shipped training set (data/math-level3to5.jsonl;
+// SIMPLERL_TOKENIZER_CORPUS=FILE for another JSONL), decodes that round-trip,
 // chat templates as apply_chat_template, and llama.cpp's own tokenizer test vectors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
