@@ -45,6 +45,8 @@ export {
   computeAdvantages,
   type EstimatorSpec,
   getAdvantageEstimator,
+  loadEstimatorModule,
+  registerAdvantageEstimator,
   UNKNOWN_ESTIMATOR,
   validateAdvantageInput,
 } from './rl/estimators.ts';

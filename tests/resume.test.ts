@@ -147,3 +147,71 @@ describe('resume after SIGKILL of the controller', () => {
     assert.equal(JSON.parse(resumed.stdout.trim().split('\n').pop()!).aborted, false);
   });
 });
+
+// Dynamic sampling (DAPO) draws a varying number of prompts per step: a kill and --resume must still
+// give the same prompts at every step (the sampler's saved position covers every extra round).
+describe('resume after SIGKILL under dynamic sampling', () => {
+  let dir: string;
+  let configFile: string;
+  const STEPS = 4;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'simplerl-resume-ds-'));
+    const setup = await makeTinySetup(dir, 10);
+    // A reward that splits groups at random-looking places (parity of the response length), so that
+    // some groups are mixed and some uniform: rounds vary from step to step.
+    const reward = join(dir, 'parity-reward.mjs');
+    writeFileSync(reward, 'export default ({ response }) => String(response).length % 2;\n');
+    configFile = join(dir, 'cfg.yaml');
+    const yaml = tinyConfigYaml({
+      model: setup.model.dir,
+      train: setup.train,
+      runDir: join(dir, 'runs'),
+      algo: 'grpo',
+    })
+      .replace('max_steps: 3', `max_steps: ${STEPS}`)
+      .replace(
+        '  mini_batch_size: 2\n',
+        '  mini_batch_size: 2\n  dynamic_sampling: true\n  max_sampling_rounds: 3\n',
+      )
+      .replace('reward:\n', `reward:\n  custom: ${reward}\n`);
+    writeFileSync(configFile, yaml);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('same prompts drawn at every step, same samples after the checkpoint', async () => {
+    const full = await runCli(['train', configFile, '--name', 'full']);
+    assert.equal(full.code, 0, full.stderr);
+    const killedDir = join(dir, 'runs', 'killed');
+    let pid = 0;
+    const watcher = setInterval(() => {
+      if (pid !== 0 && readMetrics(join(killedDir, 'metrics.jsonl')).rows.length >= 3) {
+        process.kill(pid, 'SIGKILL');
+        pid = 0;
+      }
+    }, 20);
+    const killed = await runCli(['train', configFile, '--name', 'killed'], { onSpawn: (p) => (pid = p) });
+    clearInterval(watcher);
+    assert.equal(killed.signal, 'SIGKILL', `the controller was not killed: ${killed.stderr}`);
+    const resumed = await runCli(['train', '--resume', killedDir]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+
+    const drawn = (d: string) =>
+      readMetrics(join(d, 'metrics.jsonl')).rows.map((r) => r['sampling/prompts_drawn']);
+    const fullDir = join(dir, 'runs', 'full');
+    assert.deepEqual(drawn(killedDir), drawn(fullDir));
+    assert.ok(
+      drawn(fullDir).some((x) => (x as number) > 4),
+      `some step drew an extra round: ${drawn(fullDir)}`,
+    );
+    const a = rolloutsByStep(fullDir);
+    const b = rolloutsByStep(killedDir);
+    for (let step = 1; step <= STEPS; step++) {
+      assert.deepEqual(promptIds(b.get(step)!, 2), promptIds(a.get(step)!, 2), `prompt ids of step ${step}`);
+      if (step > 2)
+        assert.deepEqual(
+          b.get(step)!.map((r) => r.response),
+          a.get(step)!.map((r) => r.response),
+        );
+    }
+  });
+});

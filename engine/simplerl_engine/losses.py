@@ -32,6 +32,7 @@ class LossInputs:
     ref_logprobs: Tensor | None = None
     returns: Tensor | None = None
     old_values: Tensor | None = None
+    resp_lens: Tensor | None = None  # [B] response lengths of the micro-batch (sequence-level losses)
 
 
 LossFn = Callable[[LossInputs, dict], tuple[Tensor, dict[str, Tensor]]]
@@ -57,7 +58,7 @@ class LossSpec:
             )
         # null keeps its meaning for nullable keys (off / same as clip_eps) and is the default elsewhere
         a = {**self.defaults, **{k: v for k, v in loss_args.items() if v is not None or k in self.nullable}}
-        if self.name in ("ppo", "grpo") and a["clip_eps_high"] is None:
+        if self.name in ("ppo", "grpo", "gspo") and a["clip_eps_high"] is None:
             a["clip_eps_high"] = a["clip_eps"]
         for k, v in a.items():
             if k in self.choices:
@@ -113,22 +114,43 @@ def kl_penalty(logprobs: Tensor, ref_logprobs: Tensor, estimator: str) -> Tensor
     raise BadRequest(f"unknown kl_estimator {estimator!r}; valid: {', '.join(KL_ESTIMATORS)}")
 
 
-def _policy_loss(x: LossInputs, a: dict) -> tuple[Tensor, dict[str, Tensor]]:
+def _token_log_ratio(x: LossInputs, a: dict) -> Tensor:
+    """PPO's per-token log importance ratio log pi_theta - log pi_old (on-policy without old_logprobs)."""
+    old = x.old_logprobs if x.old_logprobs is not None else x.logprobs.detach()
+    return (x.logprobs - old).clamp(-MAX_LOG_RATIO, MAX_LOG_RATIO)
+
+
+def _sequence_log_ratio(x: LossInputs, a: dict) -> Tensor:
+    """GSPO (Zheng et al. 2025, arXiv:2507.18071) per token: the sequence's length-normalised log ratio
+    s_b = (1/|y_b|) sum_t m_t (log pi_theta - log pi_old), i.e. the log of the geometric mean of the token
+    ratios over the masked tokens. Each token carries the value s_b and its own log-prob's gradient:
+    log s_bt = sg[s_b] + log pi - sg[log pi] (the paper's GSPO-token form, as verl's
+    compute_policy_loss_gspo; with equal advantages in a sequence it is GSPO). Clamped above at 10 as verl.
+    Uses `resp_lens` to find each token's sequence."""
+    old = x.old_logprobs if x.old_logprobs is not None else x.logprobs.detach()
+    diff = (x.logprobs - old) * x.mask
+    idx = seq_index(x.resp_lens, diff.numel())
+    num = len(x.resp_lens)
+    per_seq = torch.zeros(num, dtype=diff.dtype, device=diff.device).index_add(0, idx, diff.detach())
+    count = torch.zeros(num, dtype=x.mask.dtype, device=x.mask.device).index_add(0, idx, x.mask)
+    seq_log = (per_seq / count.clamp(min=1.0))[idx]
+    return (x.logprobs - x.logprobs.detach() + seq_log).clamp(max=10.0)
+
+
+def _clipped_surrogate(x: LossInputs, a: dict, log_ratio: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
     """Clipped surrogate (PPO, Schulman et al. 2017, arXiv:1707.06347), per token:
-        rho = exp(logp - logp_old)
+        rho = exp(log_ratio)
         l = max(-A rho, -A clip(rho, 1 - eps, 1 + eps_high))            (eps_high: DAPO clip-higher)
         l = min(l, -A c) where A < 0 (dual clip, Ye et al. 2019, arXiv:1912.09729; c = dual_clip > 1)
-        l += kl_coef * KL_est(pi || pi_ref) - entropy_coef * H
-    Without `old_logprobs` the batch is treated as on-policy (rho = 1, gradient of A log pi)."""
+        l += kl_coef * KL_est(pi || pi_ref) - entropy_coef * H"""
     logp = x.logprobs
-    old = x.old_logprobs if x.old_logprobs is not None else logp.detach()
-    ratio = torch.exp((logp - old).clamp(-MAX_LOG_RATIO, MAX_LOG_RATIO))
+    ratio = torch.exp(log_ratio)
     adv = x.advantages
     pg1 = -adv * ratio
     pg2 = -adv * ratio.clamp(1.0 - a["clip_eps"], 1.0 + a["clip_eps_high"])
     pg = torch.maximum(pg1, pg2)
     metrics = {"pg_loss": None, "clip_frac": (pg2 > pg1).float(), "ratio_mean": ratio.detach()}
-    if a["dual_clip"] is not None:
+    if a.get("dual_clip") is not None:
         pg = torch.where(adv < 0, torch.minimum(pg, -adv * a["dual_clip"]), pg)
     metrics["pg_loss"] = pg.detach()
     loss = pg
@@ -141,6 +163,18 @@ def _policy_loss(x: LossInputs, a: dict) -> tuple[Tensor, dict[str, Tensor]]:
             loss = loss - a["entropy_coef"] * x.entropy
         metrics["entropy"] = x.entropy.detach()
     return loss, metrics
+
+
+def _policy_loss(x: LossInputs, a: dict) -> tuple[Tensor, dict[str, Tensor]]:
+    """PPO / GRPO: the clipped surrogate over per-token ratios rho = exp(logp - logp_old). Without
+    `old_logprobs` the batch is treated as on-policy (rho = 1, gradient of A log pi)."""
+    return _clipped_surrogate(x, a, _token_log_ratio(x, a))
+
+
+def gspo_loss(x: LossInputs, a: dict) -> tuple[Tensor, dict[str, Tensor]]:
+    """GSPO: the clipped surrogate over the sequence-level ratio of `_sequence_log_ratio`, with its own
+    (much smaller) clip range: the paper uses eps = 3e-4, eps_high = 4e-4."""
+    return _clipped_surrogate(x, a, _sequence_log_ratio(x, a))
 
 
 _POLICY_CHOICES = {"kl_estimator": KL_ESTIMATORS, "agg": AGGS}
@@ -160,6 +194,13 @@ register_loss(
     choices=_POLICY_CHOICES,
     nullable=("clip_eps_high", "dual_clip"),
 )(_policy_loss)
+register_loss(
+    "gspo",
+    {"clip_eps": 3e-4, "clip_eps_high": 4e-4, "kl_coef": 0.0, "kl_estimator": "k3", "entropy_coef": 0.0,
+     "agg": "seq-mean-token-mean"},
+    choices=_POLICY_CHOICES,
+    nullable=("clip_eps_high",),
+)(gspo_loss)
 
 
 @register_loss("sft", {"agg": "token-mean"}, choices={"agg": AGGS})

@@ -91,7 +91,8 @@ def train_step(role: Role, batch: SeqBatch, tokens: dict[str, Tensor], spec: Los
                             values=spec.output == "values", temperature=temperature,
                             micro_batch_tokens=micro_batch_tokens)
         m = torch.zeros_like(per_token["mask"][r0:r1]) if is_pad else per_token["mask"][r0:r1]
-        x = LossInputs(mask=m, **out, **{k: per_token[k][r0:r1] for k in PER_TOKEN if k in per_token})
+        x = LossInputs(mask=m, **out, **{k: per_token[k][r0:r1] for k in PER_TOKEN if k in per_token},
+                       resp_lens=group_resp_lens[j])
         per_token_loss, metrics = spec.fn(x, a)
         loss = aggregate(per_token_loss, m, group_resp_lens[j], a["agg"], norm)
         loss.backward()

@@ -157,7 +157,7 @@ def test_kl_estimators_agree_with_their_definitions():
 
 
 def test_unknown_names_list_the_valid_ones():
-    with pytest.raises(BadRequest, match="unknown loss 'dpo'; valid: ppo, grpo, sft, value"):
+    with pytest.raises(BadRequest, match="unknown loss 'dpo'; valid: ppo, grpo, gspo, sft, value"):
         get_loss("dpo")
     with pytest.raises(BadRequest, match="loss_args.clip: unknown for loss 'ppo'; valid: agg, clip_eps"):
         get_loss("ppo").resolve({"clip": 0.1})
@@ -165,7 +165,7 @@ def test_unknown_names_list_the_valid_ones():
         get_loss("grpo").resolve({"kl_estimator": "k4"})
     with pytest.raises(BadRequest, match="dual_clip: must be > 1"):
         get_loss("ppo").resolve({"dual_clip": 0.5})
-    assert set(LOSSES) == {"ppo", "grpo", "sft", "value"}
+    assert set(LOSSES) == {"ppo", "grpo", "gspo", "sft", "value"}
 
 
 def test_required_arrays():
@@ -179,3 +179,102 @@ def test_null_means_default_or_off():
     a = get_loss("ppo").resolve({"clip_eps": 0.1, "clip_eps_high": None, "dual_clip": None, "kl_coef": None})
     assert a["clip_eps_high"] == 0.1 and a["dual_clip"] is None and a["kl_coef"] == 0.0
     assert get_loss("value").resolve({"clip_eps": None})["clip_eps"] is None  # unclipped value loss
+
+
+def ref_gspo_loss(a, b, lp):
+    """GSPO as a loop: per sequence s = mean over its masked tokens of (log pi - log pi_old) as a plain
+    number (no gradient), then per token ratio = exp(min(10, lp_k - sg(lp_k) + s)) in the clipped
+    surrogate, plus KL and entropy as in PPO; aggregated like ref_loss."""
+    per_seq, t = [], 0
+    for n in b["resp_lens"].tolist():
+        ks = [k for k in range(t, t + n) if b["mask"][k] > 0]
+        s = sum(float(lp[k].detach() - b["old_logprobs"][k]) for k in ks) / max(len(ks), 1)
+        terms = []
+        for k in ks:
+            log_r = torch.clamp(lp[k] - lp[k].detach() + s, max=10.0)
+            adv = b["advantages"][k]
+            ratio = torch.exp(log_r)
+            unclipped, clipped = -adv * ratio, -adv * torch.clamp(ratio, 1 - a["clip_eps"], 1 + a["clip_eps_high"])
+            loss = unclipped if unclipped >= clipped else clipped
+            if a["kl_coef"] > 0:
+                r = b["ref_logprobs"][k] - lp[k]
+                loss = loss + a["kl_coef"] * (torch.exp(r) - r - 1)
+            terms.append(loss - a["entropy_coef"] * b["entropy"][k])
+        per_seq.append(terms)
+        t += n
+    if a["agg"] == "token-mean":
+        all_terms = [x for terms in per_seq for x in terms]
+        return sum(all_terms) / len(all_terms)
+    seqs = [terms for terms in per_seq if terms]
+    if a["agg"] == "seq-mean-token-mean":
+        return sum(sum(terms) / len(terms) for terms in seqs) / len(seqs)
+    return sum(sum(terms) for terms in seqs) / len(seqs)
+
+
+@pytest.mark.parametrize("agg", AGGS)
+@pytest.mark.parametrize("args", [{}, {"clip_eps": 0.2, "clip_eps_high": 0.28, "kl_coef": 0.1, "entropy_coef": 0.01}])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gspo_matches_per_token_loop(args, agg, seed):
+    spec = get_loss("gspo")
+    a = spec.resolve({**args, "agg": agg})
+    b = make_batch(seed, num_seqs=6)
+    b["old_logprobs"] = b["logprobs"] + torch.randn(len(b["mask"]), generator=torch.Generator().manual_seed(seed)) * 0.05
+    lp = b["logprobs"].clone().requires_grad_(True)
+    inp = LossInputs(mask=b["mask"], logprobs=lp, entropy=b["entropy"], advantages=b["advantages"],
+                     old_logprobs=b["old_logprobs"], ref_logprobs=b["ref_logprobs"], resp_lens=b["resp_lens"])
+    per_token, metrics = spec.fn(inp, a)
+    loss = aggregate(per_token, b["mask"], b["resp_lens"], agg, default_norm(b["mask"], b["resp_lens"], agg))
+    loss.backward()
+    lp_ref = b["logprobs"].clone().requires_grad_(True)
+    expected = ref_gspo_loss(a, b, lp_ref)
+    expected.backward()
+    assert math.isclose(float(loss.detach()), float(expected.detach()), rel_tol=1e-5, abs_tol=1e-6)
+    torch.testing.assert_close(lp.grad, lp_ref.grad, rtol=1e-5, atol=1e-7)
+    if not args:  # the paper's 3e-4 / 4e-4 range clips most sequences, but not all
+        frac = float((metrics["clip_frac"] * b["mask"]).sum() / b["mask"].sum())
+        assert 0.0 < frac < 1.0
+
+
+def test_gspo_hand_computed():
+    """One sequence, token ratios 2 and 1 (a third token masked, ratio e^5): the geometric mean of the
+    masked-in ratios is sqrt(2) for every token; clip 0.2 gives -1.2 per token for A = +1 (no gradient),
+    and sqrt(2) for A = -1 with gradient sqrt(2)/2 per token (seq-mean-token-mean over 2 tokens)."""
+    spec = get_loss("gspo")
+    a = spec.resolve({"clip_eps": 0.2, "clip_eps_high": 0.2})
+    old = torch.tensor([math.log(0.25), math.log(0.5), math.log(0.5) - 5.0])
+    mask = torch.tensor([1.0, 1.0, 0.0])
+    for adv, want_loss, want_grad in ((1.0, -1.2, 0.0), (-1.0, math.sqrt(2), math.sqrt(2) / 2)):
+        lp = torch.tensor([math.log(0.5)] * 3, requires_grad=True)
+        inp = LossInputs(mask=mask, logprobs=lp, advantages=torch.full((3,), adv), old_logprobs=old,
+                         resp_lens=torch.tensor([3]))
+        per_token, metrics = spec.fn(inp, a)
+        loss = aggregate(per_token, mask, torch.tensor([3]), "seq-mean-token-mean", 1.0)
+        loss.backward()
+        assert math.isclose(float(loss.detach()), want_loss, rel_tol=1e-6)
+        torch.testing.assert_close(lp.grad, torch.tensor([want_grad, want_grad, 0.0]))
+        torch.testing.assert_close(metrics["ratio_mean"][:2], torch.full((2,), math.sqrt(2)))
+
+
+def test_gspo_defaults_are_the_papers():
+    a = get_loss("gspo").resolve({})
+    assert (a["clip_eps"], a["clip_eps_high"], a["agg"]) == (3e-4, 4e-4, "seq-mean-token-mean")
+    assert get_loss("gspo").resolve({"clip_eps": 0.1, "clip_eps_high": None})["clip_eps_high"] == 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_seq_mean_token_sum_norm_is_verl_formula(seed):
+    """verl agg_loss "seq-mean-token-sum-norm" on a padded [B, L] matrix is sum(loss * mask) / L. The
+    controller selects it as engine agg seq-mean-token-sum with loss_norm = L (src/rl/loss-aggs.ts); the
+    Dr. GRPO constant of loss_norm=constant (B × L with token-mean) is the same up to the factor B."""
+    b = make_batch(seed, num_seqs=5)
+    L = 12
+    loss = torch.randn(len(b["mask"]), generator=torch.Generator().manual_seed(seed))
+    padded, pmask, t = torch.zeros(5, L), torch.zeros(5, L), 0
+    for i, n in enumerate(b["resp_lens"].tolist()):
+        padded[i, :n], pmask[i, :n] = loss[t:t + n], b["mask"][t:t + n]
+        t += n
+    verl = float(torch.sum(torch.sum(padded * pmask, dim=-1)) / pmask.shape[-1])
+    ours = float(aggregate(loss, b["mask"], b["resp_lens"], "seq-mean-token-sum", float(L)))
+    assert math.isclose(ours, verl, rel_tol=1e-6, abs_tol=1e-7)
+    dr_grpo_constant = float(aggregate(loss, b["mask"], b["resp_lens"], "token-mean", float(5 * L)))
+    assert math.isclose(dr_grpo_constant * 5, verl, rel_tol=1e-6, abs_tol=1e-7)

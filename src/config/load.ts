@@ -13,6 +13,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { applyRecipe } from './recipes.ts';
 import { type Config, ConfigSchema } from './schema.ts';
 
 /** One `--set key=value` override: the key as dotted path and the raw text. */
@@ -55,7 +56,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions = {}):
   }
   const overrides = (opts.sets ?? []).map((s) => parseOverride(s, file));
   for (const o of overrides) applyOverride(doc, o, file);
-  const data = doc.contents === null ? {} : doc.toJS();
+  const data = applyRecipe(doc.contents === null ? {} : doc.toJS());
   const result = ConfigSchema.safeParse(data);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) =>

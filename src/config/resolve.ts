@@ -2,11 +2,13 @@
 // algorithm's default" and rejects combinations that cannot work, naming the values, the rule and the fix.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUILTIN_ESTIMATOR_NAMES, type BuiltinEstimatorName } from '../rl/names.ts';
 import { PROMPT_TEMPLATES } from '../tokenizer/prompts.ts';
 import { ConfigError } from './errors.ts';
 import type { Config } from './schema.ts';
 
-type Estimator = 'gae' | 'grpo' | 'grpo-no-std' | 'rloo' | 'reinforce++';
+/** A built-in estimator, or (with algo.estimator_module) a name that module registers. */
+type Estimator = BuiltinEstimatorName | (string & {});
 
 /** A config whose algorithm-dependent nulls are filled in. */
 export type ResolvedConfig = Config & {
@@ -18,7 +20,7 @@ export type ResolvedConfig = Config & {
   };
 };
 
-const GROUP_ESTIMATORS: Estimator[] = ['grpo', 'grpo-no-std', 'rloo'];
+const GROUP_ESTIMATORS: string[] = ['grpo', 'grpo-no-std', 'rloo'] satisfies BuiltinEstimatorName[];
 
 export interface ResolveOptions {
   /** Skip the checks that need model.path / data.train (e.g. a demo that makes them later). */
@@ -47,6 +49,27 @@ export function resolveConfig(cfg: Config, file: string, opts: ResolveOptions = 
   if (!opts.allowMissingPaths && cfg.data.train === null) {
     bad('data.train is required (a JSONL or Parquet file of problems). Fix: --set data.train=FILE');
   }
+  if (a.estimator_module === null && !(BUILTIN_ESTIMATOR_NAMES as readonly string[]).includes(estimator)) {
+    bad(
+      `algo.estimator=${estimator}: unknown advantage estimator; valid names are ${BUILTIN_ESTIMATOR_NAMES.join(', ')} ` +
+        '(or set algo.estimator_module to a module that registers it).',
+    );
+  }
+  if (a.loss_agg === 'seq-mean-token-sum-norm' && a.loss_norm === 'constant') {
+    bad(
+      'algo.loss_agg=seq-mean-token-sum-norm with algo.loss_norm=constant: that aggregation has its own constant ' +
+        '(rollout.max_new_tokens). Fix: algo.loss_norm=mini-batch.',
+    );
+  }
+  if (a.dynamic_sampling && a.n_samples < 2) {
+    bad('algo.dynamic_sampling=true with algo.n_samples=1: every group is uniform. Fix: algo.n_samples>=2.');
+  }
+  if (a.overlong_buffer !== null && a.overlong_buffer > cfg.rollout.max_new_tokens) {
+    bad(
+      `algo.overlong_buffer=${a.overlong_buffer} exceeds rollout.max_new_tokens=${cfg.rollout.max_new_tokens}. ` +
+        'Fix: a buffer below the limit (DAPO: 4096 of 20480).',
+    );
+  }
   if (isPpo && estimator !== 'gae') {
     bad(
       `algo.name=ppo with algo.estimator=${estimator}: ppo trains a critic whose only use is GAE. ` +
@@ -55,7 +78,8 @@ export function resolveConfig(cfg: Config, file: string, opts: ResolveOptions = 
   }
   if (!isPpo && estimator === 'gae') {
     bad(
-      'algo.name=grpo with algo.estimator=gae: GAE needs a critic, which grpo does not train. Fix: algo.name=ppo.',
+      'algo.name=grpo with algo.estimator=gae: GAE needs a critic, which grpo does not train. Fix: algo.name=ppo, ' +
+        'or --set algo.estimator=grpo (configs/zero.yaml names gae), or start from configs/zoo.yaml.',
     );
   }
   if (!isPpo && cfg.model.critic_path !== null) {
@@ -150,6 +174,7 @@ export function checkRunInputs(cfg: ResolvedConfig, file: string): void {
     ['data.train', cfg.data.train],
     ['data.val', cfg.data.val],
     ['reward.custom', cfg.reward.custom],
+    ['algo.estimator_module', cfg.algo.estimator_module],
     ['sft.data', cfg.sft.enabled ? cfg.sft.data : null],
   ];
   for (const [key, path] of files) {

@@ -31,6 +31,8 @@ const TRACKER_FIELDS = {
     ),
 };
 
+import { BUILTIN_ESTIMATOR_NAMES, LOSS_AGG_NAMES, POLICY_LOSS_NAMES, RECIPE_NAMES } from '../rl/names.ts';
+
 const RUN = z
   .strictObject({
     name: z
@@ -269,6 +271,83 @@ const KL = z
   })
   .prefault({});
 
+const RECIPE_KEYS = {
+  recipe: z
+    .enum(RECIPE_NAMES)
+    .nullable()
+    .default(null)
+    .describe(
+      `A named bundle of algo settings (${RECIPE_NAMES.join(', ')}; src/config/recipes.ts lists the values and ` +
+        'papers). Keys the config or --set names explicitly win over the recipe. null: none.',
+    ),
+  estimator_module: z
+    .string()
+    .nullable()
+    .default(null)
+    .describe(
+      'A TypeScript/JavaScript module that registers advantage estimators (registerAdvantageEstimator, see ' +
+        'README); algo.estimator may then name them. Loaded before training. null: built-ins only.',
+    ),
+  policy_loss: z
+    .enum(POLICY_LOSS_NAMES)
+    .nullable()
+    .default(null)
+    .describe(
+      'Engine policy loss: ppo / grpo (token-level clipped ratio) or gspo (sequence-level ratio, Zheng et al. ' +
+        '2025, with algo.gspo_clip). null: the loss named like algo.name.',
+    ),
+  gspo_clip: z
+    .number()
+    .positive()
+    .default(3e-4)
+    .describe('Lower clip ε of the GSPO sequence ratio (policy_loss=gspo). GSPO paper: 3e-4.'),
+  gspo_clip_high: z
+    .number()
+    .positive()
+    .nullable()
+    .default(4e-4)
+    .describe('Upper clip ε of the GSPO sequence ratio. null: algo.gspo_clip. GSPO paper: 4e-4.'),
+  dynamic_sampling: z
+    .boolean()
+    .default(false)
+    .describe(
+      'DAPO dynamic sampling: draw further rounds of algo.prompts_per_step prompts until the step holds ' +
+        'prompts_per_step groups with mixed rewards (uniform groups dropped), at most algo.max_sampling_rounds ' +
+        'rounds; extra mixed groups are discarded. Logs sampling/prompts_drawn, prompts_dropped. Original: false.',
+    ),
+  max_sampling_rounds: z
+    .int()
+    .min(1)
+    .default(10)
+    .describe(
+      'Cap on generation rounds per step under dynamic_sampling (verl DAPO max_num_gen_batches: 10).',
+    ),
+  overlong_buffer: z
+    .int()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'DAPO soft overlong punishment: the last `buffer` tokens before rollout.max_new_tokens get a reward ' +
+        'penalty falling linearly from 0 to -algo.overlong_penalty. null: off. DAPO: 4096 of 20480.',
+    ),
+  overlong_penalty: z
+    .number()
+    .min(0)
+    .default(1)
+    .describe('Penalty at the length limit under algo.overlong_buffer (DAPO: 1.0).'),
+  tis_cap: z
+    .number()
+    .gt(0)
+    .nullable()
+    .default(null)
+    .describe(
+      "Truncated importance sampling for the generator/trainer mismatch (Yao et al. 2025): the trainer's " +
+        'log-probs are computed (a forward pass, even with recompute_logprobs=false) and the policy loss of each ' +
+        'token is weighted by min(p_trainer / p_generator, cap). null: off. Paper: 2.',
+    ),
+} as const;
+
 const ALGO = z
   .strictObject({
     name: z
@@ -279,11 +358,13 @@ const ALGO = z
           'KL in the loss (SimpleRL-Zoo, v1).',
       ),
     estimator: z
-      .enum(['gae', 'grpo', 'grpo-no-std', 'rloo', 'reinforce++'])
+      .string()
+      .min(1)
       .nullable()
       .default(null)
       .describe(
-        'Advantage estimator. gae needs the critic (ppo only); the others need no critic. null: gae for ppo, ' +
+        `Advantage estimator: ${BUILTIN_ESTIMATOR_NAMES.join(', ')}, or a name registered by ` +
+          'algo.estimator_module. gae needs the critic (ppo only); the others need no critic. null: gae for ppo, ' +
           'grpo for grpo.',
       ),
     gamma: z.number().min(0).max(1).default(1).describe('Discount of GAE and REINFORCE++. Original v0: 1.0.'),
@@ -336,9 +417,12 @@ const ALGO = z
       .default(0)
       .describe('Entropy bonus weight in the policy loss. Original v0: 0; Zoo: 0.001.'),
     loss_agg: z
-      .enum(['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum'])
+      .enum(LOSS_AGG_NAMES)
       .default('token-mean')
-      .describe('How per-token losses are aggregated. token-mean as OpenRLHF (v0) and verl (v1) default.'),
+      .describe(
+        'How per-token losses are aggregated. token-mean as OpenRLHF (v0) and verl (v1) default. ' +
+          'seq-mean-token-sum-norm: Σ token losses / rollout.max_new_tokens (verl agg_loss; Dr. GRPO).',
+      ),
     loss_norm: z
       .enum(['mini-batch', 'constant'])
       .default('mini-batch')
@@ -367,6 +451,8 @@ const ALGO = z
         'Recompute the behaviour log-probs with a forward pass of the policy (as OpenRLHF / verl) instead of ' +
           'using those returned by generation. false saves one forward pass; they agree up to kernel differences.',
       ),
+    // --- issue 18: the 2025-26 recipe set (src/rl/step/, src/rl/shaping.ts, src/config/recipes.ts) ---
+    ...RECIPE_KEYS,
   })
   .prefault({});
 

@@ -9,6 +9,7 @@
  *   after    ← the same evaluation of the trained policy, still in the engine
  *   outputs  ← before/after table, demo.json, eval/<label>/, curves.jsonl, plots.png, plots.html
  */
+
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import cliProgress from 'cli-progress';
 import { loadConfig, type ResolvedConfig, resolveConfig } from '../config/index.ts';
 import { EngineClient } from '../engine/index.ts';
 import { pickThreads, type ThreadChoice } from '../engine/threads.ts';
+
+import { type DemoAlgoName, RECIPE_NAMES } from '../rl/names.ts';
 import { createGrader } from '../rl/reward.ts';
 import { runTraining } from '../rl/trainer.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
@@ -39,7 +42,8 @@ const EVAL_DATA_SEED = 0;
 export interface DemoOptions {
   out: string;
   seed: number;
-  algo?: 'ppo' | 'grpo';
+  /** An algorithm (ppo, grpo: algo.name) or a recipe (dr-grpo, dapo, gspo: algo.recipe); default configs/demo.yaml. */
+  algo?: DemoAlgoName;
   /** RL steps; default the config's run.max_steps */
   steps?: number;
   configPath?: string;
@@ -113,13 +117,18 @@ async function writeJsonl(path: string, rows: object[]): Promise<void> {
   await writeFile(path, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
+/** `--algo NAME` as a --set: algo.name for ppo / grpo, algo.recipe for a recipe. */
+export function demoAlgoSet(algo: DemoAlgoName): string {
+  return (RECIPE_NAMES as readonly string[]).includes(algo) ? `algo.recipe=${algo}` : `algo.name=${algo}`;
+}
+
 export function demoConfig(opts: DemoOptions, modelPath: string, trainFile: string): ResolvedConfig {
   const file = opts.configPath ?? DEMO_CONFIG;
   const sets = [
     `model.path=${modelPath}`,
     `data.train=${trainFile}`,
     `run.seed=${opts.seed}`,
-    ...(opts.algo ? [`algo.name=${opts.algo}`] : []),
+    ...(opts.algo ? [demoAlgoSet(opts.algo)] : []),
     ...(opts.steps !== undefined ? [`run.max_steps=${opts.steps}`] : []),
     ...(opts.progress === false ? ['run.progress=false'] : []),
     ...(opts.sets ?? []),
@@ -270,7 +279,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const tEnd = performance.now();
     const demo: DemoResult = {
       out,
-      algo: cfg.algo.name,
+      algo: cfg.algo.recipe ?? cfg.algo.name,
       seed: opts.seed,
       threads,
       pretrain,

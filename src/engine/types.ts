@@ -3,7 +3,7 @@
 
 export type Role = 'policy' | 'ref' | 'critic';
 export type Device = 'cpu' | 'cuda' | 'auto';
-export type LossName = 'ppo' | 'grpo' | 'sft' | 'value';
+export type LossName = 'ppo' | 'grpo' | 'gspo' | 'sft' | 'value';
 export type ForwardOutput = 'logprobs' | 'entropy' | 'values';
 export type FinishReason = 'stop' | 'length';
 

@@ -1,18 +1,17 @@
-// The PPO / GRPO loop of DESIGN.md. Per step:
-//   prompts      = sampler.next(P)                       deterministic; position saved in checkpoints
-//   rollouts     = engine.generate(policy, prompts, n)   seeds from (run seed, step, prompt index)
-//   rewards      = grader(decode(rollouts), gold)        worker threads, timeouts
-//   old, ref, V  = engine.forward(policy | ref | critic)
-//   adv, returns = estimator(token rewards (+ KL), V)    TypeScript
-//   mini-batches × ppo_epochs: engine.train(policy, ppo|grpo); engine.train(critic, value)
-//   metrics.jsonl, rollouts/step-N.jsonl, checkpoint every run.save_every steps and at the end
+// The PPO / GRPO loop of DESIGN.md. Per step, phases in src/rl/step/ over the records of step/types.ts:
+//   rollout + grade (draw.ts)  prompts = sampler.next(P), engine.generate, grader; more rounds under
+//                              dynamic sampling; seeds from (run seed, step, prompt index)
+//   score (score.ts)           shaped rewards; old, ref, V = engine.forward(policy | ref | critic)
+//   estimate (estimate.ts)     mask, KL, adv, returns = estimator(token rewards (+ KL), V) in TypeScript
+//   update (update.ts)         mini-batches × ppo_epochs: engine.train(policy, ppo|grpo|gspo); critic
+//   log (log.ts)               metrics row, rollouts/step-N.jsonl
+// This file: the run around the steps (resume, checkpoints every run.save_every steps and at the end).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { reflectionMetrics } from '../analysis/reflection.ts';
 import { checkRunInputs, type ResolvedConfig } from '../config/resolve.ts';
 import { configToYaml } from '../config/to-yaml.ts';
 import { PromptSampler, type SamplerState } from '../data/sampler.ts';
-import type { EngineClient, TrainStats } from '../engine/index.ts';
+import type { EngineClient } from '../engine/index.ts';
 import {
   type CheckpointInfo,
   type ControllerState,
@@ -22,41 +21,28 @@ import {
   type MetricsRow,
   MetricsWriter,
   pruneCheckpoints,
-  type RolloutRow,
   type RunPaths,
   runPaths,
   truncateMetrics,
   truncateRollouts,
   writeCheckpoint,
-  writeRollouts,
 } from '../run/index.ts';
 import { openTrackers } from '../run/trackers/index.ts';
 import { copyTokenizerFiles, TextTokenizer } from '../tokenizer/tokenizer.ts';
-import {
-  buildBatch,
-  flattenSeqs,
-  maskedMean,
-  mean,
-  perSampleSum,
-  type RolloutBatch,
-  selectSamples,
-} from './batch.ts';
 import { checkDiverged, TRAIN_ERROR } from './divergence.ts';
-import { computeAdvantages } from './estimators.ts';
-import {
-  createKlController,
-  type KlController,
-  type KlControllerState,
-  klControllerFromState,
-  klPerToken,
-  placeOutcomeRewards,
-} from './kl.ts';
+import { getAdvantageEstimator, loadEstimatorModule } from './estimators.ts';
+import { createKlController, type KlControllerState, klControllerFromState } from './kl.ts';
 import { createProgress, type StepProgress } from './progress.ts';
-import { describePromptSet, loadPromptSet, type PromptItem, type PromptSet } from './prompt-set.ts';
-import { createGrader, type GradeResult, type RewardGrader } from './reward.ts';
-import { samplingSeed, shuffled } from './seeds.ts';
+import { describePromptSet, loadPromptSet } from './prompt-set.ts';
+import { createGrader, type RewardGrader } from './reward.ts';
 import { checkEnoughPrompts } from './start-checks.ts';
 import { startEngine } from './start-engine.ts';
+import { drawPhase } from './step/draw.ts';
+import { estimatePhase } from './step/estimate.ts';
+import { logPhase } from './step/log.ts';
+import { scorePhase } from './step/score.ts';
+import type { StepContext } from './step/types.ts';
+import { updatePhase } from './step/update.ts';
 import { evaluate, loadValSet } from './validate.ts';
 import { warmUp } from './warmup.ts';
 
@@ -91,14 +77,6 @@ export interface TrainResult {
   aborted: boolean;
 }
 
-interface Sample {
-  promptIndex: number;
-  item: PromptItem;
-  text: string;
-  numTokens: number;
-  finished: boolean;
-}
-
 /** Number of RL steps of a run: run.max_steps, else episodes over the prompts. */
 export function totalStepsOf(cfg: ResolvedConfig, numPrompts: number): number {
   return cfg.run.max_steps ?? Math.ceil((cfg.run.episodes * numPrompts) / cfg.algo.prompts_per_step);
@@ -118,6 +96,7 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
   const useRef = kl.coef > 0 || kl.adaptive !== null;
 
   checkRunInputs(cfg, hooks.configFile ?? join(runDir, 'config.yaml'));
+  await checkEstimator(cfg);
   const tok = await TextTokenizer.fromDir(cfg.model.tokenizer);
   const data = await loadPromptSet(cfg.data.train, tok, {
     template: cfg.model.prompt_template,
@@ -258,6 +237,16 @@ export async function runTraining(config: ResolvedConfig, hooks: TrainHooks = {}
   return { runDir, step, totalSteps, lastCheckpoint, lastMetrics, aborted };
 }
 
+/** Loads algo.estimator_module and checks that algo.estimator names a known estimator (before any engine starts). */
+async function checkEstimator(cfg: ResolvedConfig): Promise<void> {
+  if (cfg.algo.estimator_module !== null) await loadEstimatorModule(cfg.algo.estimator_module);
+  try {
+    getAdvantageEstimator(cfg.algo.estimator);
+  } catch (err) {
+    throw new Error(`${TRAIN_ERROR}: algo.estimator: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 async function loadRoles(
   engine: EngineClient,
   cfg: ResolvedConfig,
@@ -320,315 +309,15 @@ export function resolveStopIds(cfg: ResolvedConfig, tok: TextTokenizer): number[
   return [...ids];
 }
 
-interface StepContext {
-  cfg: ResolvedConfig;
-  engine: EngineClient;
-  grader: RewardGrader;
-  tok: TextTokenizer;
-  data: PromptSet;
-  sampler: PromptSampler;
-  klCtl: KlController;
-  stopIds: number[];
-  step: number;
-  paths: RunPaths;
-}
-
+/** One RL step as named phases over typed records (src/rl/step/): rollout + grade, score, estimate, update, log. */
 async function trainStep(ctx: StepContext): Promise<{ metrics: MetricsRow; numOptimizerSteps: number }> {
-  const { cfg, engine, grader, tok, data, sampler, klCtl, step } = ctx;
-  const a = cfg.algo;
-  const n = a.n_samples;
-  const isPpo = a.name === 'ppo';
   const t0 = performance.now();
-
-  // generate
-  const epoch = sampler.currentEpoch;
-  const picked = sampler.next(a.prompts_per_step).map((i) => data.items[i]);
-  const promptIds = picked.map((p) => p.ids);
-  const prompts = flattenSeqs(promptIds);
-  const gen = await engine.generate(prompts, {
-    n,
-    temperature: cfg.rollout.temperature,
-    topP: cfg.rollout.top_p,
-    topK: cfg.rollout.top_k,
-    maxNewTokens: cfg.rollout.max_new_tokens,
-    stopIds: ctx.stopIds,
-    seeds: picked.map((_, j) => samplingSeed(cfg.run.seed, step, j)),
-    maxRowsPerWave: cfg.rollout.max_rows_per_wave,
-  });
-  const t1 = performance.now();
-
-  // reward
-  const genIds = Int32Array.from(gen.ids);
-  const genOffsets = Int32Array.from(gen.offsets);
-  const stopSet = new Set(ctx.stopIds);
-  const samples: Sample[] = [];
-  for (let s = 0; s < picked.length * n; s++) {
-    let end = genOffsets[s + 1];
-    const finished = gen.finish[s] === 'stop';
-    if (finished && end > genOffsets[s] && stopSet.has(genIds[end - 1])) end--;
-    samples.push({
-      promptIndex: Math.floor(s / n),
-      item: picked[Math.floor(s / n)],
-      text: tok.decode(genIds.subarray(genOffsets[s], end)),
-      numTokens: genOffsets[s + 1] - genOffsets[s],
-      finished,
-    });
-  }
-  const grades = await grader.grade(
-    samples.map((s) => ({ gold: s.item.answer, response: s.text, finished: s.finished })),
-  );
-  const scores = Float32Array.from(grades, (g) => g.reward);
-  const t2 = performance.now();
-
-  // forward: behaviour log-probs, reference log-probs, values
-  const batch = buildBatch(promptIds, n, genIds, genOffsets);
-  const seqs = { ids: batch.ids, offsets: batch.offsets, promptLens: batch.promptLens };
-  const temperature = cfg.rollout.temperature > 0 ? cfg.rollout.temperature : 1;
-  const microBatchTokens = cfg.optim.micro_batch_tokens;
-  const oldLogprobs = a.recompute_logprobs
-    ? (await engine.forward(seqs, { role: 'policy', outputs: ['logprobs'], temperature, microBatchTokens }))
-        .logprobs!
-    : Float32Array.from(gen.logprobs);
-  const useRef = a.kl.coef > 0 || a.kl.adaptive !== null;
-  const refLogprobs = useRef
-    ? (await engine.forward(seqs, { role: 'ref', outputs: ['logprobs'], temperature, microBatchTokens }))
-        .logprobs!
-    : null;
-  const values = isPpo
-    ? (await engine.forward(seqs, { role: 'critic', outputs: ['values'], microBatchTokens })).values!
-    : null;
+  const drawn = await drawPhase(ctx);
+  const scored = await scorePhase(ctx, drawn);
   const t3 = performance.now();
-
-  // advantages (TypeScript)
-  const numTokens = genIds.length;
-  const mask = new Uint8Array(numTokens).fill(1);
-  if (a.mask_truncated) {
-    for (let s = 0; s < samples.length; s++)
-      if (!samples[s].finished) mask.fill(0, genOffsets[s], genOffsets[s + 1]);
-  }
-  const klTok = refLogprobs
-    ? klPerToken(oldLogprobs, refLogprobs, a.kl.estimator)
-    : new Float32Array(numTokens);
-  const klCoef = klCtl.coef;
-  const tokenRewards = placeOutcomeRewards(
-    scores,
-    batch.responseOffsets,
-    a.kl.in === 'reward' && refLogprobs ? klTok : undefined,
-    a.kl.in === 'reward' ? klCoef : 0,
-  );
-  const { advantages, returns } = computeAdvantages(a.estimator, {
-    tokenRewards,
-    responseOffsets: batch.responseOffsets,
-    groupSize: n,
-    ...(values ? { values } : {}),
-    gamma: a.gamma,
-    lambda: a.lambda,
-    mask,
-  });
-
-  // train: mini-batches of whole groups, ppo_epochs passes
-  const groups = keptGroups(scores, n, picked.length, a.drop_uniform_groups);
-  const arrays = {
-    mask,
-    advantages,
-    oldLogprobs,
-    ...(refLogprobs && a.kl.in === 'loss' ? { refLogprobs } : {}),
-    ...(isPpo ? { returns, oldValues: values! } : {}),
-  };
-  const actorStats: TrainStats[] = [];
-  const criticStats: TrainStats[] = [];
-  for (let e = 0; e < a.ppo_epochs; e++) {
-    const order = shuffled(groups, cfg.run.seed, step, e);
-    for (let g0 = 0; g0 < order.length; g0 += a.mini_batch_size) {
-      const idx = order
-        .slice(g0, g0 + a.mini_batch_size)
-        .flatMap((g) => Array.from({ length: n }, (_, j) => g * n + j));
-      const sub = selectSamples(batch, arrays, idx);
-      // A mini-batch whose every token is masked (all truncated under mask_truncated) has no loss.
-      if (!(sub.arrays.mask as Uint8Array).includes(1)) continue;
-      actorStats.push(await trainActor(ctx, sub.batch, sub.arrays, klCoef, temperature));
-      if (isPpo) criticStats.push(await trainCritic(ctx, sub.batch, sub.arrays));
-    }
-  }
+  const est = estimatePhase(ctx, drawn, scored);
+  const upd = await updatePhase(ctx, drawn, scored, est);
   const t4 = performance.now();
-
-  // KL controller, metrics, rollouts
-  const klSeq = perSampleSum(klTok, batch.responseOffsets, mask);
-  klCtl.update(mean(klSeq), samples.length);
-  const lens = samples.map((s) => s.numTokens);
-  const seconds = (t4 - t0) / 1000;
-  const rewardMean = mean(scores);
-  const row: MetricsRow = {
-    step,
-    time: new Date().toISOString(),
-    'data/epoch': epoch,
-    'reward/mean': rewardMean,
-    'reward/std': Math.sqrt(mean(Array.from(scores, (x) => (x - rewardMean) ** 2))),
-    'acc/train': mean(grades.map((g) => (g.correct ? 1 : 0))),
-    'format/rate': mean(grades.map((g) => (g.formatted ? 1 : 0))),
-    'response_len/mean': mean(lens),
-    'response_len/max': Math.max(...lens),
-    'response_len/clip_rate': mean(samples.map((s) => (s.finished ? 0 : 1))),
-    ...reflectionMetrics(
-      samples.map((s) => s.text),
-      grades.map((g) => g.correct),
-    ),
-    'kl/mean': maskedMean(klTok, mask),
-    'kl/coef': klCoef,
-    'train/groups_kept': groups.length / picked.length,
-    ...aggregate('actor', actorStats),
-    ...(isPpo ? aggregate('critic', criticStats) : {}),
-    ...(isPpo ? { 'critic/values_mean': maskedMean(values!, mask) } : {}),
-    'perf/tokens_per_s': (numTokens + prompts.ids.length) / seconds,
-    'perf/gen_tokens_per_s': numTokens / Math.max(1e-9, (t1 - t0) / 1000),
-    'time/generate_s': (t1 - t0) / 1000,
-    'time/reward_s': (t2 - t1) / 1000,
-    'time/forward_s': (t3 - t2) / 1000,
-    'time/train_s': (t4 - t3) / 1000,
-    'time/step_s': seconds,
-  };
-  writeStepRollouts(ctx, samples, grades, scores);
-  return { metrics: row, numOptimizerSteps: actorStats.length };
-}
-
-async function trainActor(
-  ctx: StepContext,
-  batch: RolloutBatch,
-  arrays: Record<string, Float32Array | Uint8Array>,
-  klCoef: number,
-  temperature: number,
-): Promise<TrainStats> {
-  const a = ctx.cfg.algo;
-  return ctx.engine.train(
-    {
-      ids: batch.ids,
-      offsets: batch.offsets,
-      promptLens: batch.promptLens,
-      mask: arrays.mask as Uint8Array,
-      advantages: arrays.advantages as Float32Array,
-      oldLogprobs: arrays.oldLogprobs as Float32Array,
-      ...(arrays.refLogprobs ? { refLogprobs: arrays.refLogprobs as Float32Array } : {}),
-    },
-    {
-      role: 'policy',
-      loss: a.name,
-      lossArgs: {
-        clip_eps: a.clip,
-        clip_eps_high: a.clip_high ?? a.clip,
-        dual_clip: a.dual_clip,
-        kl_coef: a.kl.in === 'loss' ? klCoef : 0,
-        kl_estimator: a.kl.estimator,
-        entropy_coef: a.entropy_coef,
-        agg: a.loss_agg,
-      },
-      temperature,
-      microBatchTokens: ctx.cfg.optim.micro_batch_tokens,
-      ...(a.loss_norm === 'constant'
-        ? { lossNorm: a.mini_batch_size * a.n_samples * ctx.cfg.rollout.max_new_tokens }
-        : {}),
-    },
-  );
-}
-
-async function trainCritic(
-  ctx: StepContext,
-  batch: RolloutBatch,
-  arrays: Record<string, Float32Array | Uint8Array>,
-): Promise<TrainStats> {
-  return ctx.engine.train(
-    {
-      ids: batch.ids,
-      offsets: batch.offsets,
-      promptLens: batch.promptLens,
-      mask: arrays.mask as Uint8Array,
-      returns: arrays.returns as Float32Array,
-      oldValues: arrays.oldValues as Float32Array,
-    },
-    {
-      role: 'critic',
-      loss: 'value',
-      lossArgs: { clip_eps: ctx.cfg.algo.value_clip, agg: ctx.cfg.algo.loss_agg },
-      microBatchTokens: ctx.cfg.optim.micro_batch_tokens,
-    },
-  );
-}
-
-/**
- * Token-weighted means of the per-mini-batch stats; keys `<prefix>/pg_loss`, ... A non-finite value
- * makes its mean non-finite, so that the divergence check (divergence.ts) sees it.
- */
-function aggregate(prefix: 'actor' | 'critic', stats: TrainStats[]): Record<string, number> {
-  if (stats.length === 0) return {};
-  const keys: [keyof TrainStats, string][] =
-    prefix === 'actor'
-      ? [
-          ['loss', 'loss'],
-          ['pgLoss', 'pg_loss'],
-          ['kl', 'kl_loss'],
-          ['entropy', 'entropy'],
-          ['clipFrac', 'clip_frac'],
-          ['ratioMean', 'ratio_mean'],
-          ['gradNorm', 'grad_norm'],
-        ]
-      : [
-          ['vfLoss', 'vf_loss'],
-          ['vfClipFrac', 'vf_clip_frac'],
-          ['gradNorm', 'grad_norm'],
-        ];
-  const out: Record<string, number> = {};
-  for (const [k, name] of keys) {
-    let s = 0;
-    let w = 0;
-    for (const st of stats) {
-      const v = st[k];
-      if (typeof v !== 'number') continue;
-      s += v * Math.max(1, st.numTokens);
-      w += Math.max(1, st.numTokens);
-    }
-    if (w > 0) out[`${prefix}/${name}`] = s / w;
-  }
-  out[`${prefix}/lr`] = stats[stats.length - 1].lr;
-  return out;
-}
-
-/** Groups (prompt indices) that take part in the update; all of them unless uniform ones are dropped. */
-function keptGroups(scores: Float32Array, n: number, numPrompts: number, dropUniform: boolean): number[] {
-  const out: number[] = [];
-  for (let g = 0; g < numPrompts; g++) {
-    if (dropUniform) {
-      const first = scores[g * n];
-      let uniform = true;
-      for (let j = 1; j < n; j++) if (scores[g * n + j] !== first) uniform = false;
-      if (uniform) continue;
-    }
-    out.push(g);
-  }
-  return out;
-}
-
-function writeStepRollouts(
-  ctx: StepContext,
-  samples: Sample[],
-  grades: GradeResult[],
-  scores: Float32Array,
-): void {
-  const limit = ctx.cfg.run.log_rollouts;
-  if (limit === 0) return;
-  const num = limit === null ? samples.length : Math.min(limit, samples.length);
-  const rows: RolloutRow[] = [];
-  for (let s = 0; s < num; s++) {
-    rows.push({
-      step: ctx.step,
-      prompt_id: samples[s].item.id,
-      prompt: samples[s].item.prompt,
-      response: samples[s].text,
-      gold: samples[s].item.answer,
-      extracted: grades[s].extracted,
-      correct: grades[s].correct,
-      reward: scores[s],
-      finished: samples[s].finished,
-      num_tokens: samples[s].numTokens,
-    });
-  }
-  writeRollouts(ctx.paths, ctx.step, rows);
+  const metrics = logPhase(ctx, drawn, scored, est, upd, { t0, t3, t4 });
+  return { metrics, numOptimizerSteps: upd.actorStats.length };
 }

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { DEMO_ALGO_NAMES, type DemoAlgoName } from '../../rl/names.ts';
 import { collect, parsePositiveInt } from '../options.ts';
 
 function parseSeed(text: string): number {
@@ -8,7 +9,7 @@ function parseSeed(text: string): number {
 }
 
 interface DemoCliOptions {
-  algo?: 'ppo' | 'grpo';
+  algo?: DemoAlgoName;
   seed: number;
   steps?: number;
   out: string;
@@ -31,10 +32,11 @@ export function register(program: Command): void {
     )
     .option(
       '--algo <name>',
-      'ppo (with a critic, the original) or grpo; default: configs/demo.yaml (grpo)',
+      `${DEMO_ALGO_NAMES.join(', ')}: ppo (with a critic, the original), grpo, or a recipe (algo.recipe); default: configs/demo.yaml (grpo)`,
       (v) => {
-        if (v !== 'ppo' && v !== 'grpo') throw new InvalidArgumentError(`expected ppo or grpo, got ${v}`);
-        return v;
+        if (!(DEMO_ALGO_NAMES as readonly string[]).includes(v))
+          throw new InvalidArgumentError(`expected one of ${DEMO_ALGO_NAMES.join(', ')}, got ${v}`);
+        return v as DemoAlgoName;
       },
     )
     .option('--seed <n>', 'seed of the base model, its corpus and the RL run', parseSeed, 0)
