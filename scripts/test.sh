@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-python.sh --dev
 bash scripts/setup-browser.sh
+bash scripts/setup-fixtures-tokenizers.sh >/dev/null
 npx tsc --noEmit -p .
 npx biome check src tests bench
 node --import tsx tests/run-all.ts

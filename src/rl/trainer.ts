@@ -6,7 +6,7 @@
 //   update (update.ts)         mini-batches × ppo_epochs: engine.train(policy, ppo|grpo|gspo); critic
 //   log (log.ts)               metrics row, rollouts/step-N.jsonl
 // This file: the run around the steps (resume, checkpoints every run.save_every steps and at the end).
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkRunInputs, type ResolvedConfig } from '../config/resolve.ts';
 import { configToYaml } from '../config/to-yaml.ts';
@@ -28,7 +28,7 @@ import {
   writeCheckpoint,
 } from '../run/index.ts';
 import { openTrackers } from '../run/trackers/index.ts';
-import { TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { copyTokenizerFiles, TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { checkDiverged, TRAIN_ERROR } from './divergence.ts';
 import { getAdvantageEstimator, loadEstimatorModule } from './estimators.ts';
 import { createKlController, type KlControllerState, klControllerFromState } from './kl.ts';
@@ -295,21 +295,7 @@ async function loadRoles(
   }
 }
 
-const TOKENIZER_FILES = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'special_tokens_map.json',
-  'vocab.json',
-  'merges.txt',
-];
-
-/** A checkpoint's policy folder gets the tokenizer too, so transformers / vLLM load it as it is. */
-function copyTokenizerFiles(fromDir: string, toDir: string): void {
-  for (const f of TOKENIZER_FILES)
-    if (existsSync(join(fromDir, f))) copyFileSync(join(fromDir, f), join(toDir, f));
-}
-
-function resolveStopIds(cfg: ResolvedConfig, tok: TextTokenizer): number[] {
+export function resolveStopIds(cfg: ResolvedConfig, tok: TextTokenizer): number[] {
   const ids = new Set<number>(tok.eosTokenIds);
   for (const s of cfg.rollout.stop) {
     if (typeof s === 'number') {

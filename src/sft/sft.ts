@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PromptSampler } from '../data/sampler.ts';
 import type { EngineClient, SeqBatch } from '../engine/index.ts';
-import { TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { copyTokenizerFiles, TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { loadSftData, type SftExample } from './sft-data.ts';
 
 /**
@@ -93,18 +93,6 @@ export function checkSftOut(out: string, model: string): void {
         'sft replaces the whole folder, so choose another --out or remove this one',
     );
 }
-
-/** Files of a Hugging Face folder that belong to the tokenizer (copied next to the trained weights). */
-const TOKENIZER_FILES = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'chat_template.jinja',
-  'special_tokens_map.json',
-  'added_tokens.json',
-  'vocab.json',
-  'merges.txt',
-  'generation_config.json',
-];
 
 /** Splits the example order into optimiser steps: by count, or packed up to a token budget. */
 export function planSteps(
@@ -229,8 +217,7 @@ export async function runSft(opts: SftOptions): Promise<SftResult> {
   } finally {
     if (owned) await engine.shutdown();
   }
-  for (const name of TOKENIZER_FILES)
-    if (existsSync(join(modelDir, name))) await copyFile(join(modelDir, name), join(out, name));
+  copyTokenizerFiles(modelDir, out);
   await writeFile(join(out, 'sft_metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
   await writeFile(
     join(out, SFT_MARKER),

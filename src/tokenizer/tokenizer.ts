@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
@@ -21,6 +21,29 @@ export interface FlatIds {
 }
 
 type JsonObject = Record<string, unknown>;
+
+/**
+ * Files of a Hugging Face folder that belong to its tokenizer and generation settings: a trained
+ * checkpoint gets them from its base, so that transformers / vLLM load it as it is (transformers 5
+ * keeps the chat template in chat_template.jinja; Qwen2.5-Instruct's stop ids are in
+ * generation_config.json).
+ */
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'chat_template.jinja',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'vocab.json',
+  'merges.txt',
+  'generation_config.json',
+] as const;
+
+/** Copies those of TOKENIZER_FILES that `fromDir` has into `toDir`. */
+export function copyTokenizerFiles(fromDir: string, toDir: string): void {
+  for (const f of TOKENIZER_FILES)
+    if (existsSync(join(fromDir, f))) copyFileSync(join(fromDir, f), join(toDir, f));
+}
 
 async function readJson(path: string): Promise<JsonObject> {
   let text: string;
@@ -159,11 +182,16 @@ export class TextTokenizer {
   /**
    * Text of `ids`. Ids without a token (a model's embedding is often padded beyond the tokenizer's
    * vocabulary, and an untrained model samples them) are skipped, as the Rust tokenizers library does.
+   * Never "cleans up tokenization spaces": tokenizers.js would by default (and Llama-3's config asks for
+   * it), turning `$x$ ?` into `$x$?`; the Rust library, vLLM and transformers 5 (for BPE) keep the text.
    */
   decode(ids: ArrayLike<number>, opts: { skipSpecialTokens?: boolean } = {}): string {
     const list = Array.from(ids).filter((id) => this.tok.id_to_token(id) !== undefined);
     if (list.length === 0) return '';
-    return this.tok.decode(list, { skip_special_tokens: opts.skipSpecialTokens ?? false });
+    return this.tok.decode(list, {
+      skip_special_tokens: opts.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: false,
+    });
   }
 
   tokenToId(token: string): number | undefined {
