@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { loadBenchmarks } from '../src/eval/run-eval.ts';
 import { findLatestCheckpoint, readMetrics } from '../src/run/index.ts';
 import { MATH_INSTRUCTION, renderPrompt } from '../src/tokenizer/prompts.ts';
 import { TextTokenizer } from '../src/tokenizer/tokenizer.ts';
@@ -21,12 +22,12 @@ const FIXTURES = join(REPO_ROOT, 'tests', 'fixtures', 'smollm2');
 const SKIP = existsSync(join(MODEL, 'model.safetensors'))
   ? false
   : `no SmolLM2 fixture at ${MODEL}: run scripts/setup-fixtures-smollm2.sh (scripts/test.sh does)`;
-const EVAL_LIMIT = 10;
-const EVAL_TOKENS = 128;
+const EVAL_LIMIT = 8;
+const EVAL_TOKENS = 96;
 
 /** Runs a Python snippet with the project's .venv and parses the JSON it prints. */
 function runPython<T>(code: string, args: string[]): T {
-  const r = spawnSync(venvPython(), ['-c', code, ...args], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(venvPython(), ['-c', code, ...args], { encoding: 'utf8', timeout: 1_800_000 });
   if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -133,12 +134,22 @@ describe('a real pretrained model: SmolLM2-135M-Instruct', { skip: SKIP }, () =>
     ];
     const flags = ['--limit', `${EVAL_LIMIT}`, '--prompt-template', 'chat', '--max-tokens', `${EVAL_TOKENS}`];
     const r = await runCli([...args, ...flags, '--threads', '1', '--device', 'cpu', '--out', out], {
-      timeoutMs: 600_000,
+      timeoutMs: 1_800_000,
     });
     assert.equal(r.code, 0, r.stderr);
     const lines = readJsonl(join(out, 'responses.jsonl'));
     assert.equal(lines.length, 2 * EVAL_LIMIT);
-    const problems = lines.map((l) => String(l.problem));
+    const benchmarks = await loadBenchmarks({
+      benchmarks: ['gsm8k', 'math500'],
+      dataDir: join(FIXTURES, 'eval'),
+      limit: EVAL_LIMIT,
+    });
+    const byKey = new Map(benchmarks.flatMap((b) => b.problems.map((p) => [`${b.name}/${p.id}`, p.problem])));
+    const problems = lines.map((l) => byKey.get(`${l.benchmark}/${l.id}`));
+    assert.ok(
+      problems.every((p) => typeof p === 'string' && p.length > 20),
+      'every response matches a fixture problem',
+    );
     const file = join(dir, 'problems.json');
     writeFileSync(file, JSON.stringify(problems));
     const hf = runPython<{ prompts: string[]; responses: string[] }>(HF_GREEDY, [
@@ -149,7 +160,7 @@ describe('a real pretrained model: SmolLM2-135M-Instruct', { skip: SKIP }, () =>
     ]);
     const tok = await TextTokenizer.fromDir(MODEL);
     problems.forEach((p, i) => {
-      assert.equal(renderPrompt('chat', p, tok), hf.prompts[i], `prompt ${i}`);
+      assert.equal(renderPrompt('chat', p as string, tok), hf.prompts[i], `prompt ${i}`);
     });
     const same = lines.filter((l, i) => l.response === hf.responses[i]).length;
     console.log(`SmolLM2 eval: ${same}/${lines.length} greedy responses identical to transformers`);
@@ -176,7 +187,7 @@ describe('a real pretrained model: SmolLM2-135M-Instruct', { skip: SKIP }, () =>
     const r = await runCli(
       ['train', 'configs/smollm2-zero.yaml', '--name', 'grpo', ...sets.flatMap((s) => ['--set', s])],
       {
-        timeoutMs: 600_000,
+        timeoutMs: 1_800_000,
       },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -187,6 +198,8 @@ describe('a real pretrained model: SmolLM2-135M-Instruct', { skip: SKIP }, () =>
     const ckpt = findLatestCheckpoint(join(runDir, 'grpo'));
     assert.ok(ckpt);
     const rollouts = readFileSync(join(runDir, 'grpo', 'rollouts', 'step-000001.jsonl'), 'utf8');
+    // the chat template travels with the checkpoint (SmolLM2 keeps it in chat_template.jinja)
+    assert.ok(existsSync(join(ckpt.dir, 'policy', 'chat_template.jinja')));
     assert.match(rollouts, /<\|im_start\|>system\\nYou are a helpful AI assistant named SmolLM/);
     const hf = runPython<{ arch: string; text: string; max_weight_change: number }>(HF_LOAD_GENERATE, [
       join(ckpt.dir, 'policy'),

@@ -302,6 +302,7 @@ const TOKENIZER_FILES = [
   'special_tokens_map.json',
   'vocab.json',
   'merges.txt',
+  'chat_template.jinja', // transformers >= 4.43 saves the chat template here, not in tokenizer_config.json
 ];
 
 /** A checkpoint's policy folder gets the tokenizer too, so transformers / vLLM load it as it is. */
