@@ -4,6 +4,7 @@
 #   zero:   eval base -> GRPO (configs/smollm2-zero.yaml) -> eval
 #   warmup: SFT on MATH's own level 1-2 solutions -> eval -> the same GRPO -> eval
 # Data: python bench/smollm2/build_data.py /work/.mirror $DATA (MATH from aiwaves-cn/agents, pinned).
+# Table and plots afterwards: node --import tsx bench/smollm2/plot.ts OUT FILE.png
 # Usage: bench/smollm2/run.sh DATA OUT [STEPS]   (a step whose output exists is skipped: rerun to resume)
 # CHAINS picks chains (default "zero warmup"). Sizes: EVAL_N problems x EVAL_TOKENS (30 x 256), SFT_STEPS x 8 sequences (8), RL_SETS (extra --set flags).
 set -euo pipefail
