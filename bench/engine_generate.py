@@ -2,6 +2,7 @@
 model, same batch, measured in the same run; prints tokens/s and the ratio.
 
   .venv/bin/python bench/engine_generate.py                      # CPU demo size: ~1M params, 32 prompts x 4 samples x 100 tokens
+  .venv/bin/python bench/engine_generate.py --model DIR --prompts 16 --n 4 --max-new-tokens 128   # a real checkpoint (e.g. SmolLM2-135M)
   .venv/bin/python bench/engine_generate.py --device cuda --dtype bfloat16 --hidden 896 --layers 24 --heads 14 --kv-heads 2 --intermediate 4864 --vocab 151936 --prompts 64 --n 8 --max-new-tokens 512
 """
 
@@ -24,6 +25,7 @@ def parse_args():
     p.add_argument("--device", default="cpu")
     p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--model", default=None, help="Hugging Face folder to time instead of a random Qwen2 (its vocabulary is used)")
     p.add_argument("--vocab", type=int, default=512)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=4)
@@ -43,6 +45,8 @@ def parse_args():
 def make_checkpoint(args, path: str):
     import transformers
 
+    if args.model:
+        return transformers.AutoModelForCausalLM.from_pretrained(args.model, dtype=getattr(torch, args.dtype)).to(args.device).eval()
     cfg = transformers.Qwen2Config(vocab_size=args.vocab, hidden_size=args.hidden, intermediate_size=args.intermediate, num_hidden_layers=args.layers, num_attention_heads=args.heads, num_key_value_heads=args.kv_heads, max_position_embeddings=max(2048, args.prompt_len + args.max_new_tokens), tie_word_embeddings=True)
     torch.manual_seed(0)
     model = transformers.Qwen2ForCausalLM(cfg)
@@ -65,6 +69,8 @@ def timed(fn) -> tuple[float, float]:
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
+    if args.model:
+        args.vocab = __import__("json").load(open(os.path.join(args.model, "config.json")))["vocab_size"]
     gen = torch.Generator().manual_seed(0)
     lengths = torch.randint(max(1, args.prompt_len // 2), args.prompt_len + 1, (args.prompts,), generator=gen).tolist()
     prompts = [torch.randint(0, args.vocab, (n,), generator=gen).tolist() for n in lengths]
@@ -72,9 +78,9 @@ def main():
     num_tokens = num_rows * args.max_new_tokens  # no stop ids: every row runs to the limit on both sides
     with tempfile.TemporaryDirectory() as path:
         hf = make_checkpoint(args, path)
-        ours = load_pretrained(path, dtype=getattr(torch, args.dtype), device=args.device)
+        ours = load_pretrained(args.model or path, dtype=getattr(torch, args.dtype), device=args.device)
     num_params = sum(p.numel() for p in ours.parameters())
-    print(f"model: qwen2 {num_params / 1e6:.2f}M params, {args.dtype} on {args.device}, threads {args.threads}")
+    print(f"model: {args.model or 'random qwen2'} {num_params / 1e6:.2f}M params, {args.dtype} on {args.device}, threads {args.threads}")
     print(f"batch: {args.prompts} prompts (len {min(lengths)}-{max(lengths)}) x n={args.n} = {num_rows} rows x {args.max_new_tokens} new tokens, T={args.temperature}")
 
     def run_ours():
