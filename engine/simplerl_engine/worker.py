@@ -267,7 +267,7 @@ class Worker:
         _check_budget(mbt)
         if (spec.output == "values") != (role.name == "critic"):
             raise BadRequest(f"train: loss {spec.name!r} does not fit role {role.name!r} "
-                             "(value trains the critic; ppo, grpo, sft train the policy)")
+                             "(value trains the critic; the others train the policy)")
         if loss_norm is not None and not loss_norm > 0:
             raise BadRequest(f"train: args.loss_norm must be > 0, got {loss_norm}")
         batch = parse_seq_batch(arrays, with_prompt_lens=True, vocab_size=_vocab(role))
