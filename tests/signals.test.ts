@@ -32,19 +32,21 @@ async function trainAndSignal(
   toGroup = true,
 ) {
   let pid = 0;
-  let sent = false;
+  let numSent = 0;
+  const send = () => process.kill(toGroup ? -pid : pid, signals[numSent++]);
   const watcher = setInterval(() => {
-    if (pid !== 0 && !sent && readMetrics(join(runDir, 'metrics.jsonl')).rows.length >= afterSteps) {
-      sent = true;
-      // apart: two identical signals sent at once merge into one pending signal
-      for (const [i, sig] of signals.entries())
-        setTimeout(() => process.kill(toGroup ? -pid : pid, sig), i * 500);
-    }
+    if (pid !== 0 && numSent === 0 && readMetrics(join(runDir, 'metrics.jsonl')).rows.length >= afterSteps)
+      send();
   }, 20);
   const r = await runCli(['train', configFile, '--name', name, '--set', 'run.max_steps=200'], {
     detached: true,
     onSpawn: (p) => {
       pid = p;
+    },
+    // a further signal only once the controller has reported the first (two identical signals sent at
+    // once merge into one pending signal), and at once, while the step is still running
+    onStderr: (text) => {
+      if (numSent > 0 && numSent < signals.length && text.includes('again to quit now')) send();
     },
   });
   clearInterval(watcher);

@@ -163,7 +163,8 @@ describe('EngineClient round trip of every op (real engine)', () => {
         { ...toRagged([[1, 2]]), promptLens: Int32Array.of(1) },
         { role: 'policy', loss: 'dpo' as 'ppo' },
       ),
-      (e: EngineError) => e.type === 'BadRequest' && /valid: ppo, grpo, gspo, sft, value/.test(e.engineMessage),
+      (e: EngineError) =>
+        e.type === 'BadRequest' && /valid: ppo, grpo, gspo, sft, value/.test(e.engineMessage),
     );
     // bad msgpack in the header: the engine cannot read the id, answers id null, the client pairs it in order
     const garbage = () => {
