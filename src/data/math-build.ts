@@ -72,7 +72,7 @@ export interface ExcludeSet {
 }
 
 export function textHash(problem: string): string {
-  return createHash('sha256').update(normaliseProblemText(problem)).digest('hex');
+  return sha256Hex(normaliseProblemText(problem));
 }
 
 function field(row: Record<string, unknown>, name: string, where: string): string {

@@ -13,6 +13,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { EngineClient, HelloResult } from '../engine/index.ts';
+import { sha256File } from '../run/manifest.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { type CorpusDoc, type CorpusMix, DEFAULT_MIX, writeCorpus } from './corpus.ts';
 import { makeRng } from './rng.ts';
@@ -179,12 +180,6 @@ function encodeCorpus(spec: BaseModelSpec, docs: readonly CorpusDoc[], tok: Text
     const ids = [...prompt, ...response, eos].slice(0, spec.maxPositions);
     return { ids, promptLen: prompt.length };
   });
-}
-
-export async function sha256File(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
 }
 
 async function readReport(dir: string, source: BaseSource): Promise<PretrainReport | null> {

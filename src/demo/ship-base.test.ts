@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EngineClient } from '../engine/index.ts';
+import { sha256File } from '../run/manifest.ts';
 import {
   baseModelDir,
   corpusOf,
   DEFAULT_BASE_SPEC,
   findShippedBase,
   SHIPPED_BASES_DIR,
-  sha256File,
   WEIGHTS_FILE,
 } from './base-model.ts';
 import { runDemo } from './run-demo.ts';
