@@ -2,13 +2,13 @@
 // run stops at that step with the diverged message and exit code 1, writes no metrics row or
 // checkpoint for it, and the checkpoint from before the step stays the run's last one (and verifies).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { STEP_DIVERGED, TRAIN_ERROR } from '../src/rl/divergence.ts';
 import { findLatestCheckpoint, readMetrics, verifyManifest } from '../src/run/index.ts';
-import { makeTinySetup, runCli, tinyConfigYaml } from './fixtures/train-setup.ts';
+import { makeTinySetup, runCli, writeTinyConfigFile } from './fixtures/train-setup.ts';
 
 describe('a diverged step stops the run (PPO, lr 1e9)', () => {
   let dir: string;
@@ -16,14 +16,9 @@ describe('a diverged step stops the run (PPO, lr 1e9)', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'simplerl-diverge-'));
     const setup = await makeTinySetup(dir, 8);
-    configFile = join(dir, 'cfg.yaml');
-    const yaml = tinyConfigYaml({
-      model: setup.model.dir,
-      train: setup.train,
-      runDir: join(dir, 'runs'),
-      algo: 'ppo',
-    });
-    writeFileSync(configFile, yaml.replace('save_every: 2', 'save_every: 1'));
+    configFile = writeTinyConfigFile(dir, setup, 'ppo', (yaml) =>
+      yaml.replace('save_every: 2', 'save_every: 1'),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,13 +4,13 @@
 // uninterrupted run (as tests/resume.test.ts checks for full training); `simplerl export --merge` writes a
 // plain model whose log-probs equal those of base + adapter in the engine.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EngineClient, toRagged } from '../src/engine/index.ts';
 import { findLatestCheckpoint, readMetrics } from '../src/run/index.ts';
-import { makeTinySetup, runCli, type TinySetup, tinyConfigYaml } from './fixtures/train-setup.ts';
+import { makeTinySetup, runCli, type TinySetup, writeTinyConfigFile } from './fixtures/train-setup.ts';
 
 const STEPS = 5;
 const LORA_SETS = ['model.lora.rank=4', 'model.lora.dropout=0.1', 'algo.kl.coef=0.01', 'optim.actor_lr=1e-2'];
@@ -37,14 +37,9 @@ describe('LoRA RL: PEFT checkpoints, exact resume, merged export', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'simplerl-lora-'));
     setup = await makeTinySetup(dir, 10);
-    configFile = join(dir, 'cfg.yaml');
-    const yaml = tinyConfigYaml({
-      model: setup.model.dir,
-      train: setup.train,
-      runDir: join(dir, 'runs'),
-      algo: 'ppo',
-    });
-    writeFileSync(configFile, yaml.replace('max_steps: 3', `max_steps: ${STEPS}`));
+    configFile = writeTinyConfigFile(dir, setup, 'ppo', (yaml) =>
+      yaml.replace('max_steps: 3', `max_steps: ${STEPS}`),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -12,7 +12,6 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXIT_INTERRUPTED, EXIT_TERMINATED } from '../src/cli/commands/train.ts';
 import { findLatestCheckpoint, readMetrics, SKIPPED_CHECKPOINT, verifyManifest } from '../src/run/index.ts';
-import { makeTinySetup, runCli, tinyConfigYaml } from './fixtures/train-setup.ts';
+import { makeTinySetup, runCli, writeTinyConfigFile } from './fixtures/train-setup.ts';
 
 /** Runs the CLI in its own process group and signals the group (or only the controller) once `afterSteps` metrics rows exist. */
 async function trainAndSignal(
@@ -72,14 +71,9 @@ describe('Ctrl-C / SIGTERM to the process group', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'simplerl-signals-'));
     const setup = await makeTinySetup(dir, 8);
-    configFile = join(dir, 'cfg.yaml');
-    const yaml = tinyConfigYaml({
-      model: setup.model.dir,
-      train: setup.train,
-      runDir: join(dir, 'runs'),
-      algo: 'grpo',
-    });
-    writeFileSync(configFile, yaml.replace('save_every: 2', 'save_every: 1'));
+    configFile = writeTinyConfigFile(dir, setup, 'grpo', (yaml) =>
+      yaml.replace('save_every: 2', 'save_every: 1'),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
