@@ -1,12 +1,13 @@
 // `simplerl eval --model` checks its settings before the engine starts (no engine is needed here: a stub
 // that fails when used stands in for it), so a wrong flag does not cost a model load or a whole generation.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tinyModelConfig, writeTinyProblems } from '../../tests/fixtures/tiny-model.ts';
 import type { EngineClient } from '../engine/index.ts';
+import { CHECKPOINT_ERROR, writeManifest } from '../run/index.ts';
 import { buildTokenizerFiles, tinyMathTokenizerSpec } from '../tokenizer/build-tokenizer.ts';
 import { generateAndScore, runPromptTemplate } from './generate.ts';
 import { EVAL_ERROR } from './run-eval.ts';
@@ -91,5 +92,25 @@ describe('simplerl eval --model: settings checked before the engine is used', ()
       /the engine was used/,
     );
     assert.ok(!given.some((l) => l.startsWith('prompt template')));
+  });
+
+  it("a run's checkpoint is verified against its manifest: a damaged one is refused, naming the file", async () => {
+    const step = join(dir, 'run-damaged', 'checkpoints', 'step-000002');
+    cpSync(modelDir, join(step, 'policy'), { recursive: true });
+    await writeManifest(step);
+    for (const model of [step, join(step, 'policy')])
+      await assert.rejects(
+        generateAndScore({ ...base(), model }),
+        /the engine was used/,
+        'verifies: goes on',
+      );
+    const config = join(step, 'policy', 'config.json');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('"', ' '));
+    for (const model of [step, join(step, 'policy')])
+      await assert.rejects(
+        generateAndScore({ ...base(), model }),
+        (err: Error) =>
+          err.message.startsWith(CHECKPOINT_ERROR) && err.message.includes(`${config}: sha256 differs`),
+      );
   });
 });

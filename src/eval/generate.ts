@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { EngineClient } from '../engine/index.ts';
+import { checkCheckpointFolder } from '../run/checkpoints.ts';
 import { checkPromptTemplate, renderPrompt } from '../tokenizer/prompts.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { parseMetricName } from './metrics.ts';
@@ -143,6 +144,7 @@ export async function generateAndScore(opts: GenerateEvalOptions): Promise<EvalR
       );
   }
   const modelDir = resolveModelDir(opts.model);
+  await checkCheckpointFolder(modelDir);
   const fromRun = opts.promptTemplate === undefined ? runPromptTemplate(modelDir) : undefined;
   const template = opts.promptTemplate ?? fromRun?.template ?? DEFAULT_EVAL_TEMPLATE;
   if (fromRun !== undefined)

@@ -2,9 +2,9 @@
 // name and renamed when complete; checkpoints/LATEST names the last complete one (written atomically).
 // manifest.json (size + sha256 of every file) is written last; a resume verifies it (manifest.ts).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from './atomic.ts';
-import { verifyManifest, writeManifest } from './manifest.ts';
+import { MANIFEST_FILE, verifyManifest, writeManifest } from './manifest.ts';
 
 export const CHECKPOINT_ERROR = 'bad checkpoint';
 
@@ -157,6 +157,20 @@ export async function findVerifiedCheckpoint(
     );
   }
   return null;
+}
+
+/**
+ * Refuses a model folder that lies in a damaged run checkpoint (`…/step-N` or `…/step-N/policy`), naming
+ * the bad file, so eval, serve and export never read a corrupt checkpoint. Read-only: unlike a resume,
+ * nothing is moved aside. A folder outside a run, or a checkpoint written before manifests, passes.
+ */
+export async function checkCheckpointFolder(modelDir: string): Promise<void> {
+  const step = [modelDir, dirname(modelDir)].find(
+    (d) => NAME_RE.test(basename(d)) && existsSync(join(d, MANIFEST_FILE)),
+  );
+  if (step === undefined) return;
+  const problem = await verifyManifest(step);
+  if (problem?.kind === 'damaged') throw new Error(`${CHECKPOINT_ERROR}: ${problem.message}`);
 }
 
 /** Removes temporary folders and checkpoints newer than `keepStep` (left by a killed run). */

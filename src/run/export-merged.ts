@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EngineClient, LoraArgs } from '../engine/index.ts';
-import { findLatestCheckpoint } from './checkpoints.ts';
+import { checkCheckpointFolder, findLatestCheckpoint } from './checkpoints.ts';
 
 export const EXPORT_ERROR = 'export';
 const ADAPTER_CONFIG = 'adapter_config.json';
@@ -82,6 +82,7 @@ export async function exportMerged(
   baseOverride?: string,
 ): Promise<ExportResult> {
   const adapter = findAdapterFolder(runOrCheckpoint);
+  await checkCheckpointFolder(adapter);
   const cfg = readAdapterConfig(adapter);
   const base = baseOverride !== undefined ? resolve(baseOverride) : cfg.base;
   if (base === null || !isDir(base))

@@ -3,6 +3,7 @@ export {
   CHECKPOINT_ERROR,
   type CheckpointInfo,
   type ControllerState,
+  checkCheckpointFolder,
   checkpointName,
   cleanCheckpoints,
   DAMAGED_SUFFIX,
