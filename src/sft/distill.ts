@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type FieldMapping, loadProblemsReport, type Problem } from '../data/problems.ts';
 import { Grader, type GraderOptions } from '../reward/index.ts';
+import { writeFileAtomic } from '../run/atomic.ts';
 import { checkPromptTemplate, MATH_INSTRUCTION, renderPrompt } from '../tokenizer/prompts.ts';
 import type { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { type CompletionChoice, type TeacherApi, TeacherClient } from './completions-client.ts';
@@ -215,8 +216,7 @@ export async function runDistill(opts: DistillOptions): Promise<DistillStats> {
         stats.numProblemsSolved += r.numProblemsSolved;
         stats.seconds = priorSeconds + (Date.now() - started) / 1000;
         const progress: Progress = { settings, numBatchesDone, bytes, stats };
-        await writeFile(`${progressPath}.tmp`, JSON.stringify(progress));
-        await rename(`${progressPath}.tmp`, progressPath);
+        writeFileAtomic(progressPath, JSON.stringify(progress));
         opts.onProgress?.({ ...stats });
       }
     };
