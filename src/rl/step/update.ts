@@ -59,6 +59,16 @@ export function lossArgs(ctx: StepContext, klCoef: number, agg: string): Record<
   return { clip_eps: a.clip, clip_eps_high: a.clip_high ?? a.clip, dual_clip: a.dual_clip, ...common };
 }
 
+/** The rows every train call sends: token ids, response layout and the loss mask. */
+function trainRows(batch: RolloutBatch, arrays: Arrays) {
+  return {
+    ids: batch.ids,
+    offsets: batch.offsets,
+    promptLens: batch.promptLens,
+    mask: arrays.mask as Uint8Array,
+  };
+}
+
 async function trainActor(
   ctx: StepContext,
   batch: RolloutBatch,
@@ -69,10 +79,7 @@ async function trainActor(
   const agg = lossAggregation(ctx.cfg);
   return ctx.engine.train(
     {
-      ids: batch.ids,
-      offsets: batch.offsets,
-      promptLens: batch.promptLens,
-      mask: arrays.mask as Uint8Array,
+      ...trainRows(batch, arrays),
       advantages: arrays.advantages as Float32Array,
       oldLogprobs: arrays.oldLogprobs as Float32Array,
       ...(arrays.refLogprobs ? { refLogprobs: arrays.refLogprobs as Float32Array } : {}),
@@ -91,10 +98,7 @@ async function trainActor(
 async function trainCritic(ctx: StepContext, batch: RolloutBatch, arrays: Arrays): Promise<TrainStats> {
   return ctx.engine.train(
     {
-      ids: batch.ids,
-      offsets: batch.offsets,
-      promptLens: batch.promptLens,
-      mask: arrays.mask as Uint8Array,
+      ...trainRows(batch, arrays),
       returns: arrays.returns as Float32Array,
       oldValues: arrays.oldValues as Float32Array,
     },
