@@ -15,6 +15,7 @@ interface EvalStats {
   boxedRate: number;
   meanTokens: number;
   truncationRate: number;
+  reflectionRate: number;
   count: number;
 }
 
@@ -31,6 +32,7 @@ function evalStats(out: string, name: string): EvalStats | undefined {
     boxedRate: s.boxedRate,
     meanTokens: s.meanTokens,
     truncationRate: s.truncationRate,
+    reflectionRate: s.reflectionRate,
     count: s.count,
   };
 }
@@ -47,7 +49,7 @@ function evalCurve(stats: (EvalStats | undefined)[], key: keyof EvalStats, label
 
 function main(out: string, png: string): void {
   const stats = EVALS.map((e) => evalStats(out, e));
-  const stageLabel = 'x: 0 base, 1 zero-RL, 2 SFT, 3 SFT+RL';
+  const stageLabel = '0 base 1 zero 2 sft 3 sft+rl';
   const panels: Panel[] = [
     { title: 'RL reward mean per step', curves: RUNS.map((r) => runCurve(out, r, 'reward/mean')) },
     {
@@ -60,19 +62,25 @@ function main(out: string, png: string): void {
       curves: RUNS.map((r) => runCurve(out, r, 'response_len/mean')),
     },
     {
-      title: `held-out accuracy and boxed rate (${stageLabel})`,
-      curves: [evalCurve(stats, 'accuracy', 'accuracy'), evalCurve(stats, 'boxedRate', 'boxed')],
+      title: `held-out (${stageLabel})`,
+      curves: [
+        evalCurve(stats, 'accuracy', 'accuracy'),
+        evalCurve(stats, 'boxedRate', 'boxed'),
+        evalCurve(stats, 'reflectionRate', 'self-check'),
+      ],
       yRange: [0, 1],
     },
   ];
   writeFileSync(png, renderPanelsPng(panels));
-  console.log('| eval | problems | accuracy | boxed | mean tokens | truncated |\n|---|---|---|---|---|---|');
+  console.log(
+    '| eval | problems | accuracy | boxed | self-check | mean tokens | truncated |\n|---|---|---|---|---|---|---|',
+  );
   EVALS.forEach((e, i) => {
     const s = stats[i];
     if (!s) return;
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
     console.log(
-      `| ${e} | ${s.count} | ${pct(s.accuracy)} | ${pct(s.boxedRate)} | ${s.meanTokens.toFixed(0)} | ${pct(s.truncationRate)} |`,
+      `| ${e} | ${s.count} | ${pct(s.accuracy)} | ${pct(s.boxedRate)} | ${pct(s.reflectionRate)} | ${s.meanTokens.toFixed(0)} | ${pct(s.truncationRate)} |`,
     );
   });
 }
