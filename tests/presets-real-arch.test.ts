@@ -116,7 +116,11 @@ function checkRun(runDir: string, modelDir: string, tok: TextTokenizer, isPpo: b
 const fixtures = realTokenizers();
 const skip = typeof fixtures === 'string' ? fixtures : false;
 
-describe('the presets on a random Qwen2.5-0.5B-architecture model with the real tokenizer', { skip }, () => {
+// The two CLI runs are independent (own run names) and mostly wait on their engines: run side by side.
+describe('the presets on a random Qwen2.5-0.5B-architecture model with the real tokenizer', {
+  skip,
+  concurrency: true,
+}, () => {
   let dir: string;
   let model: string;
   let tok: TextTokenizer;

@@ -98,7 +98,8 @@ changed = max((a[k].float() - b[k].float()).abs().max().item() for k in b)
 print(json.dumps({"arch": type(model).__name__, "text": tok.decode(out[0, ids["input_ids"].shape[1]:]), "max_weight_change": changed}))
 `;
 
-describe('a real pretrained model: SmolLM2-135M-Instruct', { skip: SKIP }, () => {
+// The eval and the GRPO run are independent and mostly wait on their own engine processes: run side by side.
+describe('a real pretrained model: SmolLM2-135M-Instruct', { skip: SKIP, concurrency: true }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplerl-smollm2-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
