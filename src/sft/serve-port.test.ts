@@ -1,13 +1,14 @@
 // `simplerl serve` on a port that is taken fails at once with a message that says so (before the engine
 // starts and loads the model, which takes minutes for a real checkpoint).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tinyModelConfig } from '../../tests/fixtures/tiny-model.ts';
 import { runCli } from '../../tests/fixtures/train-setup.ts';
+import { CHECKPOINT_ERROR, writeManifest } from '../run/index.ts';
 import { buildTokenizerFiles, tinyMathTokenizerSpec } from '../tokenizer/build-tokenizer.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { REMOTE_HOST_REFUSED } from '../util/net.ts';
@@ -48,6 +49,19 @@ describe('simplerl serve on a busy port', () => {
         err.message.startsWith(`${PORT_IN_USE}: 127.0.0.1:${port} is taken`) && /--port 0/.test(err.message),
     );
     assert.deepEqual(logs, []); // no engine output: it never started
+  });
+
+  it('refuses a run checkpoint whose files differ from its manifest, naming the file', async () => {
+    const step = join(dir, 'run', 'checkpoints', 'step-000003');
+    cpSync(modelDir, join(step, 'policy'), { recursive: true });
+    await writeManifest(step);
+    const config = join(step, 'policy', 'config.json');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('"', ' '));
+    await assert.rejects(
+      serveModel({ modelDir: join(step, 'policy'), port, host: '127.0.0.1', device: 'cpu' }),
+      (err: Error) =>
+        err.message.startsWith(CHECKPOINT_ERROR) && err.message.includes(`${config}: sha256 differs`),
+    );
   });
 
   it('the CLI prints the message without a stack trace; exit code 1', async () => {

@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { EngineClient } from '../engine/index.ts';
+import { checkCheckpointFolder } from '../run/checkpoints.ts';
 import { TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { listenError } from '../util/net.ts';
 import {
@@ -309,6 +310,7 @@ export interface ServeModelOptions {
 /** Loads the tokenizer, the engine (unless given) and serves; `close()` stops both. */
 export async function serveModel(opts: ServeModelOptions): Promise<ServeHandle & { modelName: string }> {
   const modelDir = resolve(opts.modelDir);
+  await checkCheckpointFolder(modelDir);
   const tokenizer = await TextTokenizer.fromDir(modelDir);
   const modelName = opts.modelName ?? basename(modelDir);
   let owned: EngineClient | undefined;

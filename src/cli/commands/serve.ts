@@ -51,8 +51,6 @@ export function register(program: Command): void {
       checkHost(opts.host, opts.allowRemote, 'serve');
       const { device, dtype } = opts;
       const { serveModel } = await import('../../sft/serve.ts');
-      const { checkCheckpointFolder } = await import('../../run/checkpoints.ts');
-      await checkCheckpointFolder(modelDir);
       const handle = await serveModel({
         modelDir,
         port: opts.port,
