@@ -7,6 +7,7 @@ model, same batch, measured in the same run; prints tokens/s and the ratio.
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -70,7 +71,8 @@ def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
     if args.model:
-        args.vocab = __import__("json").load(open(os.path.join(args.model, "config.json")))["vocab_size"]
+        with open(os.path.join(args.model, "config.json")) as f:
+            args.vocab = json.load(f)["vocab_size"]
     gen = torch.Generator().manual_seed(0)
     lengths = torch.randint(max(1, args.prompt_len // 2), args.prompt_len + 1, (args.prompts,), generator=gen).tolist()
     prompts = [torch.randint(0, args.vocab, (n,), generator=gen).tolist() for n in lengths]
